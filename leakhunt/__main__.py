@@ -1,0 +1,5 @@
+import sys
+
+from leakhunt.cli.main import main
+
+sys.exit(main())

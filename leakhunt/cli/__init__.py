@@ -1,0 +1,1 @@
+"""The command-line layer: the only part of leakhunt that prints or exits."""

@@ -1,0 +1,94 @@
+"""Terminal and file output shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from leakhunt.errors import ReportError
+from leakhunt.rules import Ruleset
+from leakhunt.scan import ScanResult
+
+PROGRESS_DELAY_SECONDS = 1.0
+
+
+class Progress:
+    """A progress bar on standard error that appears only once a scan has run for a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar = None
+        self.task = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < PROGRESS_DELAY_SECONDS:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress as RichProgress, TimeElapsedColumn
+
+            self.bar = RichProgress("scanning", BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                                    console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scan", total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+
+def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset) -> None:
+    if not args.show_secrets:
+        result = dataclasses.replace(result, findings=tuple(finding.with_secret_redacted() for finding in result.findings))
+
+    if args.format == "json":
+        from leakhunt.report import json_report
+
+        emit(json_report.render(result, args.path), args.output)
+    elif args.format == "sarif":
+        from leakhunt.report import sarif
+
+        emit(sarif.render(result, dict(ruleset.by_id)), args.output)
+    else:
+        emit_text(result, args.output, verbose=args.verbose > 0)
+
+
+def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
+    from rich.console import Console
+
+    from leakhunt.report import text
+
+    if output is None:
+        text.render(result, Console(highlight=False), verbose)
+        return
+    buffer = io.StringIO()
+    text.render(result, Console(file=buffer, width=160, highlight=False, color_system=None), verbose)
+    emit(buffer.getvalue(), output)
+
+
+def emit(document: str, output: Path | None) -> None:
+    """Write a report to standard output, or atomically to a file."""
+    if output is None:
+        sys.stdout.write(document)
+        sys.stdout.flush()
+        return
+    try:
+        folder = output.parent if str(output.parent) else Path(".")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{output.name}.",
+                                         delete=False, errors="surrogateescape") as handle:
+            handle.write(document)
+        os.replace(handle.name, output)
+    except OSError as error:
+        raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error

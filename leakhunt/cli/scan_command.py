@@ -1,0 +1,88 @@
+"""`leakhunt scan`: scan a tree, the staged changes or the git history, report and gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from leakhunt.cli.output import Progress, write_report
+from leakhunt.config import find_config, load_config
+from leakhunt.errors import LeakhuntError
+from leakhunt.rules import CONFIDENCES
+from leakhunt.scan import ScanResult, ScanSettings, build_settings, scan_tree
+
+EXIT_FINDINGS = 1
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser("scan", help="scan files, staged changes or git history for secrets")
+    parser.add_argument("path", nargs="?", default=".", help="folder, file or repository to scan (default: .)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--git", action="store_true", help="scan every blob in the git history instead of the files")
+    source.add_argument("--staged", action="store_true", help="scan what the git index holds for added and modified files")
+    parser.add_argument("--branch", metavar="NAME", help="with --git: scan only what this branch reaches")
+    parser.add_argument("--since", metavar="REV", help="with --git: scan only commits after REV")
+    parser.add_argument("--all-commits", action="store_true", help="with --git: list every commit that carries each finding")
+    parser.add_argument("--baseline", metavar="FILE", type=Path, help="report only findings that this baseline does not list")
+    add_report_options(parser)
+    add_settings_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="report format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", type=Path, help="write the report to FILE instead of standard output")
+    parser.add_argument("--show-secrets", action="store_true", help="show secret values in full instead of redacted")
+    parser.add_argument("--exit-code", type=int, default=EXIT_FINDINGS, metavar="N",
+                        help=f"exit status when there are findings (default: {EXIT_FINDINGS})")
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help="configuration file (default: leakhunt.toml or pyproject.toml in PATH)")
+    parser.add_argument("--max-file-size", type=float, metavar="MIB",
+                        help="skip files larger than this many MiB (default: 64, or max_file_size_mb in the configuration)")
+    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: one per CPU)")
+    parser.add_argument("--min-confidence", choices=CONFIDENCES, default="medium",
+                        help="report findings of at least this confidence (default: medium)")
+
+
+def settings_from_args(args: argparse.Namespace) -> ScanSettings:
+    root = Path(args.path)
+    if not root.exists() and not root.is_symlink():
+        raise LeakhuntError(f"scan target not found: {args.path}")
+    config_path = args.config if args.config else find_config(root)
+    return build_settings(load_config(config_path), jobs=args.jobs, max_file_size_mb=args.max_file_size,
+                          min_confidence=args.min_confidence)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
+    with progress:
+        result = collect(args, settings, progress)
+    if args.baseline:
+        from leakhunt.baseline import load_baseline
+
+        result = load_baseline(args.baseline).new_findings(result)
+    write_report(result, args, settings.ruleset)
+    return args.exit_code if result.findings else 0
+
+
+def collect(args: argparse.Namespace, settings: ScanSettings, progress: Progress) -> ScanResult:
+    root = Path(args.path)
+    if args.git:
+        from leakhunt.inputs.history import HistoryOptions, scan_history
+
+        options = HistoryOptions(branch=args.branch, since=args.since, all_commits=args.all_commits)
+        return scan_history(root, settings, options, progress.update)
+    if args.staged:
+        from leakhunt.inputs.staged import scan_staged
+
+        return scan_staged(root, settings)
+    for flag in ("branch", "since"):
+        if getattr(args, flag):
+            raise LeakhuntError(f"--{flag.replace('_', '-')} needs --git")
+    return scan_tree(root, settings, progress.update)

@@ -1,0 +1,1 @@
+"""Input enumeration: each input kind yields blobs of bytes with their provenance."""

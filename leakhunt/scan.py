@@ -1,0 +1,223 @@
+"""Run the matcher over an input and turn its matches into findings.
+
+Files are read and matched in worker processes, one batch of files per task, so the parent
+only walks the tree and collects the few matches. Small scans stay in one process, because
+starting workers costs more than they save there.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leakhunt.config import Config
+from leakhunt.filters import SecretFilter
+from leakhunt.findings import Finding, Provenance, fingerprint
+from leakhunt.inputs.content import BinaryContent
+from leakhunt.inputs.tree import FileEntry, Skipped, read_regular_file, relative_path, walk
+from leakhunt.matcher import Match, Matcher, default_cache_dir
+from leakhunt.rules import CONFIDENCES, Rule, Ruleset, load_builtin
+
+log = logging.getLogger(__name__)
+
+# Below this many bytes a scan runs in the calling process.
+PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 256
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Everything a scan needs besides its target."""
+
+    ruleset: Ruleset
+    secret_filter: SecretFilter
+    config: Config = field(default_factory=Config)
+    max_file_size: int = 64 * 1024 * 1024
+    jobs: int = 0
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
+    min_confidence: str = "medium"
+
+    def matcher(self) -> Matcher:
+        return Matcher(self.ruleset, self.secret_filter, self.cache_dir)
+
+    @property
+    def workers(self) -> int:
+        return self.jobs or os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Findings of one scan with what was skipped and how much was read."""
+
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...] = ()
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    seconds: float = 0.0
+    notices: tuple[str, ...] = ()
+
+
+def build_settings(config: Config, *, jobs: int = 0, max_file_size_mb: float | None = None,
+                   min_confidence: str = "medium", cache_dir: Path | None = None) -> ScanSettings:
+    """Combine the built-in rules with a project's configuration."""
+    ruleset = load_builtin().extended(config.extra_rules).without(config.disabled_rules)
+    size_mb = max_file_size_mb if max_file_size_mb is not None else config.max_file_size_mb
+    return ScanSettings(
+        ruleset=ruleset,
+        secret_filter=SecretFilter(config.allowlist),
+        config=config,
+        max_file_size=int(size_mb * 1024 * 1024),
+        jobs=jobs,
+        cache_dir=cache_dir or default_cache_dir(),
+        min_confidence=min_confidence,
+    )
+
+
+def make_finding(rule: Rule, match: Match, provenance: Provenance) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        rule_name=rule.name,
+        confidence=match.confidence,
+        provenance=provenance,
+        line=match.line,
+        column=match.column,
+        secret=match.secret,
+        fingerprint=fingerprint(rule.id, provenance.path, match.secret),
+    )
+
+
+def meets_confidence(finding: Finding, minimum: str) -> bool:
+    return CONFIDENCES.index(finding.confidence) >= CONFIDENCES.index(minimum)
+
+
+def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | None = None) -> ScanResult:
+    """Scan every regular file under `root` (or `root` itself when it is a file)."""
+    started = time.monotonic()
+    root_bytes = os.fsencode(root)
+    entries: list[FileEntry] = []
+    skipped: list[Skipped] = []
+    for item in walk(root_bytes, settings.config.excludes, settings.max_file_size):
+        if isinstance(item, FileEntry):
+            entries.append(item)
+        else:
+            skipped.append(item)
+
+    matcher = settings.matcher()
+    total = sum(entry.size for entry in entries)
+    if total < PARALLEL_THRESHOLD_BYTES or settings.workers == 1:
+        outcomes = [scan_batch(matcher, entries, root_bytes, settings.max_file_size)]
+        if progress:
+            progress(total, total)
+    else:
+        outcomes = scan_in_workers(matcher, entries, root_bytes, settings, progress, total)
+
+    findings: list[Finding] = []
+    scanned_files = 0
+    for outcome in outcomes:
+        scanned_files += outcome.files
+        skipped.extend(outcome.skipped)
+        for path, matches in outcome.matches:
+            findings.extend(to_findings(settings, matches, Provenance(path)))
+    findings.sort(key=lambda finding: (finding.path, finding.line, finding.column, finding.rule_id))
+    return ScanResult(
+        findings=tuple(findings),
+        skipped=tuple(sorted(skipped, key=lambda item: item.path)),
+        files_scanned=scanned_files,
+        bytes_scanned=sum(outcome.bytes for outcome in outcomes),
+        seconds=time.monotonic() - started,
+    )
+
+
+def to_findings(settings: ScanSettings, matches: Iterable[Match], provenance: Provenance) -> list[Finding]:
+    by_id = settings.ruleset.by_id
+    findings = (make_finding(by_id[match.rule_id], match, provenance) for match in matches)
+    return [finding for finding in findings if meets_confidence(finding, settings.min_confidence)]
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch of files produced: matches per path, skipped files and bytes read."""
+
+    matches: list[tuple[str, list[Match]]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+
+
+def scan_batch(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, max_size: int) -> BatchOutcome:
+    outcome = BatchOutcome()
+    for entry in entries:
+        relative = relative_path(entry.path, root)
+        try:
+            data = read_regular_file(entry.path, max_size)
+        except BinaryContent:
+            outcome.skipped.append(Skipped(relative, "binary"))
+            continue
+        except OSError as error:
+            outcome.skipped.append(Skipped(relative, error.strerror or str(error)))
+            continue
+        outcome.files += 1
+        outcome.bytes += entry.size
+        matches = matcher.scan(data)
+        if matches:
+            outcome.matches.append((relative, matches))
+    return outcome
+
+
+# The matcher of a worker process, inherited from the parent by fork.
+_worker_matcher: Matcher | None = None
+
+
+def _set_worker_matcher(matcher: Matcher) -> None:
+    global _worker_matcher
+    _worker_matcher = matcher
+
+
+def _scan_batch_in_worker(entries: Sequence[FileEntry], root: bytes, max_size: int) -> BatchOutcome:
+    assert _worker_matcher is not None, "worker started without a matcher"
+    return scan_batch(_worker_matcher, entries, root, max_size)
+
+
+def batches(entries: Sequence[FileEntry]) -> list[list[FileEntry]]:
+    """Split entries into tasks of about BATCH_BYTES or BATCH_FILES, whichever comes first."""
+    result: list[list[FileEntry]] = []
+    current: list[FileEntry] = []
+    size = 0
+    for entry in entries:
+        current.append(entry)
+        size += entry.size
+        if size >= BATCH_BYTES or len(current) >= BATCH_FILES:
+            result.append(current)
+            current, size = [], 0
+    if current:
+        result.append(current)
+    return result
+
+
+def scan_in_workers(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, settings: ScanSettings,
+                    progress: ProgressCallback | None, total: int) -> list[BatchOutcome]:
+    # Fork shares the compiled database with the workers, so none of them loads or compiles it.
+    _set_worker_matcher(matcher)
+    context = multiprocessing.get_context("fork")
+    outcomes = []
+    done = 0
+    with ProcessPoolExecutor(max_workers=settings.workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(_scan_batch_in_worker, batch, root, settings.max_file_size): sum(entry.size for entry in batch)
+            for batch in batches(entries)
+        }
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            done += futures[future]
+            if progress:
+                progress(done, total)
+    return outcomes
