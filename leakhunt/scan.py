@@ -69,7 +69,7 @@ class ScanResult:
 def build_settings(config: Config, *, jobs: int = 0, max_file_size_mb: float | None = None,
                    min_confidence: str = "medium", cache_dir: Path | None = None) -> ScanSettings:
     """Combine the built-in rules with a project's configuration."""
-    ruleset = load_builtin().extended(config.extra_rules).without(config.disabled_rules)
+    ruleset = config.select_rules(load_builtin())
     size_mb = max_file_size_mb if max_file_size_mb is not None else config.max_file_size_mb
     return ScanSettings(
         ruleset=ruleset,

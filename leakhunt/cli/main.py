@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from leakhunt import __version__
 from leakhunt.cli import rules_command, scan_command
@@ -14,8 +16,15 @@ from leakhunt.errors import LeakhuntError
 EXIT_ERROR = 2
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other leakhunt error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"leakhunt: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="leakhunt",
         description="Find hardcoded credentials and move them out of the code.",
     )
@@ -42,10 +51,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except LeakhuntError as error:
-        print(f"leakhunt: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return report_error(str(error))
     except KeyboardInterrupt:
         print("leakhunt: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return EXIT_ERROR
+        # Point standard output at /dev/null so the flush at interpreter exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return report_error("standard output was closed before the report was complete")
+    except Exception as error:  # noqa: BLE001 - any other failure must still exit 2, never 1 (findings)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        return report_error(f"unexpected {type(error).__name__}: {error} (run with -vv for the traceback)")
+
+
+def report_error(message: str) -> int:
+    """Print `leakhunt: error: MESSAGE` as one line with control characters escaped and return 2."""
+    from leakhunt.report.escaping import terminal_safe
+
+    print(f"leakhunt: error: {terminal_safe(message)}", file=sys.stderr)
+    return EXIT_ERROR

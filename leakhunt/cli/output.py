@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import os
@@ -50,6 +51,7 @@ class Progress:
 
 
 def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset) -> None:
+    """Write the report in the requested format; secrets are redacted unless --show-secrets."""
     if not args.show_secrets:
         result = dataclasses.replace(result, findings=tuple(finding.with_secret_redacted() for finding in result.findings))
 
@@ -60,21 +62,20 @@ def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset)
     elif args.format == "sarif":
         from leakhunt.report import sarif
 
-        emit(sarif.render(result, dict(ruleset.by_id)), args.output)
+        emit(sarif.render(result, dict(ruleset.by_id), args.path), args.output)
     else:
         emit_text(result, args.output, verbose=args.verbose > 0)
 
 
 def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
-    from rich.console import Console
-
+    """Print the text report; colours appear only when standard output is a terminal."""
     from leakhunt.report import text
 
     if output is None:
-        text.render(result, Console(highlight=False), verbose)
+        text.render(result, text.console_for(None), verbose)
         return
     buffer = io.StringIO()
-    text.render(result, Console(file=buffer, width=160, highlight=False, color_system=None), verbose)
+    text.render(result, text.console_for(buffer), verbose)
     emit(buffer.getvalue(), output)
 
 
@@ -84,11 +85,16 @@ def emit(document: str, output: Path | None) -> None:
         sys.stdout.write(document)
         sys.stdout.flush()
         return
+    folder = output.parent if str(output.parent) else Path(".")
+    temporary: str | None = None
     try:
-        folder = output.parent if str(output.parent) else Path(".")
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{output.name}.",
                                          delete=False, errors="surrogateescape") as handle:
+            temporary = handle.name
             handle.write(document)
-        os.replace(handle.name, output)
+        os.replace(temporary, output)
     except OSError as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
