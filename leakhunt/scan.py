@@ -114,9 +114,13 @@ def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | N
     matcher = settings.matcher()
     total = sum(entry.size for entry in entries)
     if total < PARALLEL_THRESHOLD_BYTES or settings.workers == 1:
-        outcomes = [scan_batch(matcher, entries, root_bytes, settings.max_file_size)]
-        if progress:
-            progress(total, total)
+        outcomes = []
+        done = 0
+        for batch in batches(entries):
+            outcomes.append(scan_batch(matcher, batch, root_bytes, settings.max_file_size))
+            done += sum(entry.size for entry in batch)
+            if progress:
+                progress(done, total)
     else:
         outcomes = scan_in_workers(matcher, entries, root_bytes, settings, progress, total)
 

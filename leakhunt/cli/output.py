@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from leakhunt.errors import ReportError
 from leakhunt.rules import Ruleset
@@ -21,13 +22,17 @@ PROGRESS_DELAY_SECONDS = 1.0
 
 
 class Progress:
-    """A progress bar on standard error that appears only once a scan has run for a second."""
+    """A progress bar on standard error for scans that run for more than a second.
+
+    It is drawn only when standard error is a terminal (the caller decides `enabled`), counts
+    bytes in MiB, and erases itself when the scan ends, before the report is written.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.monotonic()
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
 
     def __enter__(self) -> Progress:
         return self
@@ -40,14 +45,22 @@ class Progress:
         if not self.enabled or time.monotonic() - self.started < PROGRESS_DELAY_SECONDS:
             return
         if self.bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress as RichProgress, TimeElapsedColumn
-
-            self.bar = RichProgress("scanning", BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                                    console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("scan", total=total)
+            if done >= total:
+                return
+            self.start_bar(total)
         self.bar.update(self.task, completed=done, total=total)
+
+    def start_bar(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self.bar = RichProgress("scanning", BarColumn(), DownloadColumn(binary_units=True), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True, get_time=time.monotonic)
+        self.task = self.bar.add_task("scan", total=total)
+        # Count the elapsed time from the start of the scan, not from the first drawing.
+        self.bar.tasks[-1].start_time = self.started
+        self.bar.start()
 
 
 def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset) -> None:

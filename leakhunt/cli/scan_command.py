@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from leakhunt.cli.output import Progress, write_report
 from leakhunt.config import find_config, load_config
@@ -50,24 +51,31 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def exit_status(text: str) -> int:
-    value = int(text)
+    value = parse_number(text, int, "an integer")
     if not 0 <= value <= 255:
         raise argparse.ArgumentTypeError(f"exit status must be from 0 to 255, not {value}")
     return value
 
 
 def non_negative_integer(text: str) -> int:
-    value = int(text)
+    value = parse_number(text, int, "an integer")
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def positive_number(text: str) -> float:
-    value = float(text)
+    value = parse_number(text, float, "a number")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value
+
+
+def parse_number(text: str, kind: type[int] | type[float], description: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {description}, not {text!r}") from None
 
 
 def settings_from_args(args: argparse.Namespace) -> ScanSettings:
