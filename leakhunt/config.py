@@ -59,7 +59,7 @@ def find_config(start: Path) -> Path | None:
     """Return `leakhunt.toml`, or a `pyproject.toml` with `[tool.leakhunt]`, in the scan root.
 
     A `pyproject.toml` that cannot be read or parsed is ignored with a warning, because a
-    scanned tree may well hold a broken one; `--config` makes the same file an error.
+    scanned tree may well hold a broken one. Given with `--config`, the same file is an error.
     """
     folder = start if start.is_dir() else start.parent
     candidate = folder / CONFIG_FILE

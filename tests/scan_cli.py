@@ -1,6 +1,6 @@
 """Run the real `leakhunt` command line in a subprocess, and make secret-shaped test inputs.
 
-Test modules import the `leakhunt` fixture from here. Every run gets standard input from
+Test modules import `leakhunt_fixture`, the fixture named `leakhunt`, from here. Every run gets standard input from
 /dev/null and pipes for its output, as in CI, and a shared rule cache in a temporary folder
 instead of the user's cache.
 """
@@ -72,6 +72,7 @@ class Leakhunt:
             prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
         completed = subprocess.run(
             [*prefix, sys.executable, "-m", "leakhunt", *args],
+            check=False,
             cwd=cwd,
             env=self.environment(env),
             stdin=subprocess.DEVNULL,
@@ -91,8 +92,8 @@ class Leakhunt:
         return run, run.report()
 
 
-@pytest.fixture(scope="session")
-def leakhunt(tmp_path_factory: pytest.TempPathFactory) -> Leakhunt:
+@pytest.fixture(scope="session", name="leakhunt")
+def leakhunt_fixture(tmp_path_factory: pytest.TempPathFactory) -> Leakhunt:
     return Leakhunt(tmp_path_factory.mktemp("rule-cache"))
 
 

@@ -6,8 +6,8 @@ import random
 import string
 
 import pytest
+from scan_cli import finding_rows, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
-from scan_cli import finding_rows, github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
 from leakhunt.rules import builtin_rules_folder
 
 ACME_RULE = """
@@ -57,7 +57,7 @@ def test_rule_files_glob_relative_to_config(leakhunt, tmp_path, rng):
     (tmp_path / "leakhunt.toml").write_text('rule_files = ["ci/rules/*.toml"]\n')
     (tmp_path / "deploy.env").write_text(f"ACME_KEY={acme}\n")
 
-    run, report = leakhunt.scan_json(tmp_path)
+    _, report = leakhunt.scan_json(tmp_path)
 
     assert finding_rows(report) == [("deploy.env", 1, 10, "acme-api-key", acme)]
 
@@ -90,7 +90,7 @@ def test_leakhunt_toml_preferred_over_pyproject(leakhunt, tmp_path, rng):
     (tmp_path / "leakhunt.toml").write_text("disabled_rules = []\n")
     (tmp_path / "app.py").write_text(f'GH = "{github}"\n')
 
-    run, report = leakhunt.scan_json(tmp_path)
+    _, report = leakhunt.scan_json(tmp_path)
 
     assert finding_rows(report) == [("app.py", 1, 7, "github-pat-classic", github)]
 
@@ -112,7 +112,7 @@ def test_disabled_rules_remove_builtin(leakhunt, tmp_path, rng):
     (tmp_path / "leakhunt.toml").write_text('disabled_rules = ["github-pat-classic", "aws-access-key-id"]\n')
     (tmp_path / "app.py").write_text(f'GH = "{github}"\nOTHER = "{github_token(rng, "gho_")}"\n')
 
-    run, report = leakhunt.scan_json(tmp_path)
+    _, report = leakhunt.scan_json(tmp_path)
 
     assert [row[3] for row in finding_rows(report)] == ["github-oauth-token"]
 
@@ -127,7 +127,7 @@ def test_exclude_paths(leakhunt, tmp_path, rng):
     (tmp_path / "docs" / "setup.md").write_text(f"token {tokens[2]}\n")
     (tmp_path / "web" / "app.js").write_text(f"var t='{tokens[3]}';\n")
 
-    run, report = leakhunt.scan_json(tmp_path)
+    _, report = leakhunt.scan_json(tmp_path)
 
     assert finding_rows(report) == [("web/app.js", 1, 8, "github-pat-classic", tokens[3])]
     assert report["skipped"] == []
@@ -140,7 +140,7 @@ def test_allowlist_values_and_patterns(leakhunt, tmp_path, rng):
     )
     (tmp_path / "fixtures.py").write_text(f'A = "{listed}"\nB = "{matched}"\nC = "{reported}"\n')
 
-    run, report = leakhunt.scan_json(tmp_path)
+    _, report = leakhunt.scan_json(tmp_path)
 
     assert finding_rows(report) == [("fixtures.py", 3, 6, "github-pat-classic", reported)]
 
@@ -180,19 +180,19 @@ def test_duplicate_between_config_files_names_both(leakhunt, tmp_path):
 
 
 INVALID_SETTINGS = [
-    ("colour = true\n", "unknown setting(s) colour; known settings: allowlist, disabled_rules, exclude_paths, "
-                        "max_file_size_mb, migrate, rule_files, rules"),
+    ("colour = true\n", ("unknown setting(s) colour; known settings: allowlist, disabled_rules, exclude_paths, "
+                         "max_file_size_mb, migrate, rule_files, rules")),
     ("max_file_size_mb = -1\n", "'max_file_size_mb' must be a positive number of MiB, not -1"),
     ("max_file_size_mb = true\n", "'max_file_size_mb' must be a positive number of MiB, not True"),
     ('max_file_size_mb = "10"\n', "'max_file_size_mb' must be a positive number of MiB, not '10'"),
     ('disabled_rules = "github-pat-classic"\n', "'disabled_rules' must be a list of strings"),
-    ('disabled_rules = ["no-such-rule"]\n', "disabled_rules names unknown rule id(s) no-such-rule; "
-                                            "'leakhunt rules list' shows the ids"),
+    ('disabled_rules = ["no-such-rule"]\n', ("disabled_rules names unknown rule id(s) no-such-rule; "
+                                             "'leakhunt rules list' shows the ids")),
     ("exclude_paths = [1]\n", "'exclude_paths' must be a list of strings"),
     ("allowlist = []\n", "'allowlist' must be a table with 'values' and 'patterns'"),
     ('[allowlist]\nvalue = ["x"]\n', "unknown allowlist setting(s) value; known settings: patterns, values"),
-    ('[allowlist]\npatterns = ["(unclosed"]\n', "invalid allowlist pattern '(unclosed': missing ), unterminated "
-                                                "subpattern at position 0"),
+    ('[allowlist]\npatterns = ["(unclosed"]\n', ("invalid allowlist pattern '(unclosed': missing ), unterminated "
+                                                 "subpattern at position 0")),
     ('rule_files = ["rules/*.toml"]\n', "rule_files pattern 'rules/*.toml' matches no file"),
     ("migrate = 1\n", "'migrate' must be a table"),
     ('[[rules]]\nid = "x-key"\nname = "X"\npattern = "(x"\n',

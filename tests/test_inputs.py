@@ -8,8 +8,8 @@ import random
 import stat
 
 import pytest
+from scan_cli import finding_rows, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
-from scan_cli import finding_rows, github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
 
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> random.Random:

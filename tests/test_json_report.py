@@ -9,11 +9,11 @@ from importlib import resources
 
 import jsonschema
 import pytest
+from scan_cli import aws_key_id, finding_rows, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
 from leakhunt.findings import Finding, Provenance, fingerprint
 from leakhunt.report import json_report
 from leakhunt.scan import ScanResult
-from scan_cli import aws_key_id, finding_rows, github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_report_validates_against_schema(leakhunt, tree, report_validator):
 def test_report_fields_exact(leakhunt, tree):
     root, github, aws = tree
 
-    run, report = leakhunt.scan_json(root)
+    _, report = leakhunt.scan_json(root)
 
     assert report["version"] == 1
     assert report["tool"]["name"] == "leakhunt"

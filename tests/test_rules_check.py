@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 
+from scan_cli import leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
+
 from leakhunt.rules import builtin_rule_files
-from scan_cli import leakhunt  # noqa: F401 - leakhunt is a fixture
 
 GOOD_RULE = """
 [[rules]]
@@ -93,7 +94,7 @@ def test_failing_example_names_file_and_rule(leakhunt, tmp_path):
 
 
 def test_hyperscan_rejected_pattern_names_file_and_rule(leakhunt, tmp_path):
-    # Python's re accepts a pattern that can match the empty string; Hyperscan rejects it.
+    # Python's re accepts a pattern that can match the empty string, but Hyperscan rejects it.
     (tmp_path / "empty.toml").write_text(GOOD_RULE + GOOD_RULE.replace("demo-token", "maybe-empty")
                                          .replace("\\b(demo_[a-f0-9]{20})\\b", "(?:demo_)?([a-f0-9]*)"))
 

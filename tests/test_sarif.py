@@ -9,8 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from scan_cli import github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
+from scan_cli import github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 

@@ -11,8 +11,7 @@ import subprocess
 import sys
 
 import pytest
-
-from scan_cli import aws_key_id, github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
+from scan_cli import aws_key_id, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
 ANSI_ESCAPE = "\x1b["
 
@@ -30,7 +29,7 @@ def tree(tmp_path):
 
 
 def run_on_terminal(leakhunt, *args: str) -> tuple[int, str, str]:
-    """Run leakhunt with standard output on a pseudo-terminal; return status, terminal text and stderr."""
+    """Run leakhunt with standard output on a pseudo-terminal and return status, terminal text and stderr."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "leakhunt", *args], stdin=subprocess.DEVNULL, stdout=terminal,
                                stderr=subprocess.PIPE, env=leakhunt.environment({"TERM": "xterm-256color"}))

@@ -8,8 +8,7 @@ import random
 import subprocess
 
 import pytest
-
-from scan_cli import finding_rows, github_token, leakhunt  # noqa: F401 - leakhunt is a fixture
+from scan_cli import finding_rows, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
 
 @pytest.fixture

@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Point standard output at /dev/null so the flush at interpreter exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return report_error("standard output was closed before the report was complete")
-    except Exception as error:  # noqa: BLE001 - any other failure must still exit 2, never 1 (findings)
+    except Exception as error:
+        # Any other failure exits 2 as well, because a CI gate reads exit status 1 as findings.
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         return report_error(f"unexpected {type(error).__name__}: {error} (run with -vv for the traceback)")
 

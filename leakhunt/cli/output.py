@@ -64,7 +64,7 @@ class Progress:
 
 
 def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset) -> None:
-    """Write the report in the requested format; secrets are redacted unless --show-secrets."""
+    """Write the report in the requested format, with secrets redacted unless --show-secrets is set."""
     if not args.show_secrets:
         result = dataclasses.replace(result, findings=tuple(finding.with_secret_redacted() for finding in result.findings))
 
@@ -81,7 +81,7 @@ def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset)
 
 
 def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
-    """Print the text report; colours appear only when standard output is a terminal."""
+    """Print the text report, in colour only when standard output is a terminal."""
     from leakhunt.report import text
 
     if output is None:

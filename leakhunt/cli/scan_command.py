@@ -71,7 +71,7 @@ def positive_number(text: str) -> float:
     return value
 
 
-def parse_number(text: str, kind: type[int] | type[float], description: str) -> Any:
+def parse_number(text: str, kind: type[int | float], description: str) -> Any:
     try:
         return kind(text)
     except ValueError:

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 # C0 controls, DEL, C1 controls (U+009B is a one-character CSI on some terminals) and the
-# Unicode bidirectional controls that reorder what a reader sees.
+# Unicode bidirectional controls that reorder the displayed text.
 TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT_CHARACTER = "\ufffd"

@@ -83,7 +83,10 @@ def plural(count: int, noun: str) -> str:
 
 
 def console_for(file: IO[str] | None = None) -> Console:
-    """Return a console that never wraps, highlights or reads markup; plain text unless `file` is None and a TTY."""
+    """Return a console that never wraps, highlights or reads markup.
+
+    It writes plain text to `file`, and to standard output colours only on a terminal.
+    """
     if file is None:
         return Console(soft_wrap=True, emoji=False, highlight=False, markup=False)
     return Console(file=file, soft_wrap=True, emoji=False, highlight=False, markup=False, color_system=None,
