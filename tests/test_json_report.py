@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
-from importlib import resources
 
 import jsonschema
 import pytest
@@ -18,8 +16,7 @@ from leakhunt.scan import ScanResult
 
 @pytest.fixture(scope="module")
 def report_validator() -> jsonschema.Draft202012Validator:
-    text = resources.files("leakhunt.report").joinpath("schema/report-v1.json").read_text(encoding="utf-8")
-    schema = json.loads(text)
+    schema = json_report.schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
