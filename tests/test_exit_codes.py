@@ -56,6 +56,7 @@ USAGE_ERRORS = [
     (["scan", ".", "--jobs", "-1"], "argument --jobs/-j: must be 0 or more, not -1 (see 'leakhunt scan --help')"),
     (["scan", ".", "--max-file-size", "0"], "argument --max-file-size: must be a positive number, not 0 (see 'leakhunt scan --help')"),
     (["scan", ".", "--max-file-size", "nan"], "argument --max-file-size: must be a positive number, not nan (see 'leakhunt scan --help')"),
+    (["scan", ".", "surplus\x1b[2J"], "unrecognized arguments: surplus\\x1b[2J (see 'leakhunt --help')"),
     (["scan", ".", "--format", "xml"], "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif') (see 'leakhunt scan --help')"),
     (["scan", ".", "--git", "--staged"], "argument --staged: not allowed with argument --git (see 'leakhunt scan --help')"),
     (["scan", ".", "--no-such-option"], "unrecognized arguments: --no-such-option (see 'leakhunt --help')"),

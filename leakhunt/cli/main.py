@@ -20,7 +20,9 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line, like every other leakhunt error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"leakhunt: error: {message} (see '{self.prog} --help')\n")
+        from leakhunt.report.escaping import terminal_safe
+
+        self.exit(EXIT_ERROR, f"leakhunt: error: {terminal_safe(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
