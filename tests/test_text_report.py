@@ -163,3 +163,13 @@ def test_text_escapes_hostile_names_and_secrets(leakhunt, tmp_path, tmp_path_fac
     assert "\x1b" not in run.stdout
     assert "\x07" not in run.stdout
     assert "\u202e" not in run.stdout
+
+
+def test_text_on_ascii_terminal_escapes(leakhunt, tmp_path):
+    (tmp_path / "ключ.py").write_text(f'KEY = "{github_token(random.Random("ascii"))}"\n')
+
+    run = leakhunt("scan", tmp_path, env={"PYTHONIOENCODING": "ascii"})
+
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[0] == "\\u043a\\u043b\\u044e\\u0447.py"
+    assert run.stderr == ""
