@@ -7,7 +7,11 @@ drops it; and UNKNOWN otherwise, which keeps the rule's confidence.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
+import json
+import re
 import string
 import zlib
 from collections.abc import Callable
@@ -21,6 +25,9 @@ class Verdict(enum.Enum):
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 AWS_KEY_ID_VOWELS = frozenset("AEIOU")
+# A base64 or a base64url run that starts with `eyJ`, the encoding of `{"`. A token may join
+# such a run to its next part with `_` or `.`, so the two alphabets are tried apart.
+JSON_SEGMENTS = (re.compile(r"eyJ[A-Za-z0-9+/]*"), re.compile(r"eyJ[A-Za-z0-9_-]*"))
 
 
 def base62(number: int, width: int) -> str:
@@ -59,7 +66,88 @@ def aws_key_id(token: str) -> Verdict:
     return Verdict.UNKNOWN
 
 
+def crc32_hex_little_endian_suffix(token: str) -> Verdict:
+    """Check Grafana service account tokens, `glsa_<32 characters>_<8 hex digits>`.
+
+    The suffix is the CRC32 of everything before the last underscore, written as hex of its
+    four bytes in little-endian order (Grafana's `satokengen` package).
+    """
+    body, _, checksum = token.rpartition("_")
+    if not body or len(checksum) != 8:
+        return Verdict.UNKNOWN
+    expected = zlib.crc32(body.encode("ascii", "replace")).to_bytes(4, "little").hex()
+    return Verdict.CONFIRMED if checksum == expected else Verdict.UNKNOWN
+
+
+def crc32_hex_suffix(token: str) -> Verdict:
+    """Check Atlassian API tokens, `ATATT3…=<8 hex digits>`.
+
+    The eight uppercase hex digits after the last `=` are the CRC32 of everything up to and
+    including that `=`.
+    """
+    body, separator, checksum = token.rpartition("=")
+    if not separator or len(checksum) != 8:
+        return Verdict.UNKNOWN
+    expected = f"{zlib.crc32((body + separator).encode('ascii', 'replace')):08X}"
+    return Verdict.CONFIRMED if checksum.upper() == expected else Verdict.UNKNOWN
+
+
+def decode_json_segment(token: str) -> object | None:
+    """Return the JSON value that the first `eyJ…` base64 segment of `token` encodes, or None."""
+    for segment_pattern in JSON_SEGMENTS:
+        found = segment_pattern.search(token)
+        if found is None:
+            continue
+        segment = found.group(0)
+        padded = segment + "=" * (-len(segment) % 4)
+        try:
+            decoded = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+            return json.loads(decoded)
+        except (binascii.Error, ValueError):
+            continue
+    return None
+
+
+def json_payload(token: str) -> Verdict:
+    """Confirm tokens that embed a base64 JSON object, such as Sentry `sntrys_`, Grafana Cloud
+    `glc_` and Mapbox `sk.` tokens, when that segment decodes to an object."""
+    return Verdict.CONFIRMED if isinstance(decode_json_segment(token), dict) else Verdict.UNKNOWN
+
+
+def grafana_api_key(token: str) -> Verdict:
+    """Check Grafana API keys, base64 of `{"k":"<key>","n":"<name>","id":<org>}`.
+
+    Power BI embed ids also start with `eyJrIjoi` (`{"k":"`), but carry a `t` tenant field and
+    no `n`, so a decodable object without `n` is rejected.
+    """
+    payload = decode_json_segment(token)
+    if not isinstance(payload, dict):
+        return Verdict.UNKNOWN
+    if "k" in payload and "n" in payload:
+        return Verdict.CONFIRMED
+    return Verdict.REJECTED
+
+
+def discord_bot_token(token: str) -> Verdict:
+    """Check Discord bot tokens, whose first dot-separated part is the base64 of the bot's
+    numeric user id; a first part that decodes to anything else is not a bot token."""
+    first = token.split(".", 1)[0]
+    padded = first + "=" * (-len(first) % 4)
+    try:
+        decoded = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError):
+        return Verdict.REJECTED
+    if decoded.isdigit() and 15 <= len(decoded) <= 21:
+        return Verdict.CONFIRMED
+    return Verdict.REJECTED
+
+
 VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "crc32-base62-suffix": crc32_base62_suffix,
     "aws-key-id": aws_key_id,
+    "crc32-hex-little-endian-suffix": crc32_hex_little_endian_suffix,
+    "crc32-hex-suffix": crc32_hex_suffix,
+    "json-payload": json_payload,
+    "grafana-api-key": grafana_api_key,
+    "discord-bot-token": discord_bot_token,
 }
