@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from leakhunt import __version__
-from leakhunt.cli import rules_command, scan_command
+from leakhunt.cli import baseline_command, rules_command, scan_command
 from leakhunt.errors import LeakhuntError
 
 EXIT_ERROR = 2
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     scan_command.register(subcommands)
     rules_command.register(subcommands)
+    baseline_command.register(subcommands)
     return parser
 
 
