@@ -1,7 +1,7 @@
 """Scan git blobs by id: read through `git cat-file --batch`, match, and count what was skipped.
 
 Small inputs are scanned in the calling process. Larger ones go to a pool of forked worker
-processes; each worker starts its own `cat-file`, so blob contents never pass through the
+processes. Each worker starts its own `cat-file`, so blob contents never pass through the
 parent, which only hands out ids and collects the few matches.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.util
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class BlobBatch:
 
 @dataclass
 class BlobOutcome:
-    """What scanning some blobs produced: matches per blob id and the blobs skipped, with why."""
+    """Result of scanning some blobs: matches per blob id, and the skipped blobs with the reason."""
 
     matches: list[tuple[str, list[Match]]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -119,13 +120,15 @@ def _scan_batch_in_worker(oids: Sequence[str], git_dir: str, max_size: int) -> B
     reader = _worker_readers.get(git_dir)
     if reader is None:
         reader = _worker_readers[git_dir] = BlobReader(git_dir)
+        # Runs when the worker exits, so the worker waits for its cat-file instead of orphaning it.
+        multiprocessing.util.Finalize(reader, reader.close, exitpriority=10)
     return scan_blob_batch(_worker_matcher, reader, oids, max_size)
 
 
 def scan_in_workers(batches: Iterator[BlobBatch], matcher: Matcher, git_dir: str, settings: ScanSettings,
                     progress: ProgressCallback | None) -> BlobOutcome:
     global _worker_matcher
-    # Fork shares the compiled database with the workers; each worker starts its own cat-file.
+    # Fork shares the compiled database with the workers, and each worker starts its own cat-file.
     _worker_matcher = matcher
     _worker_readers.clear()
     limit = settings.workers * BATCHES_IN_FLIGHT_PER_WORKER
