@@ -5,9 +5,9 @@ usage: bench_history.py [--rounds N] [--data DIR] [--peers DIR] [--leakhunt CMD]
 
 Each REPO is a bare mirror (default: the requests and sympy snapshots under /work/.mirror).
 It is cloned once with `git clone --mirror` into DIR (default /work/bench-data), outside the
-project. The stored snapshots lack blobs of 4 MiB and more; `git log -p`, which gitleaks
+project. The stored snapshots lack blobs of 4 MiB and more. `git log -p`, which gitleaks
 runs, stops at the first missing blob, so each missing blob gets a small placeholder through
-`refs/replace/`, which every git command honours. The tools then run alternately, one fresh
+`refs/replace/`, which git commands honour. The tools then run alternately, one fresh
 process per run under `/usr/bin/time`, and the script prints the median wall time, the
 ratio to leakhunt and the peak resident set size (the largest of the tool and its children).
 No tool validates secrets over the network: Kingfisher runs with --no-validate.

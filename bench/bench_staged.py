@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Time the pre-commit path: `leakhunt scan --staged` against `gitleaks git --pre-commit --staged`.
 
-usage: bench_staged.py [--rounds N] [--data DIR] [--peers DIR] [--leakhunt CMD] [MIRROR]
+usage: python bench_staged.py [--rounds N] [--data DIR] [--peers DIR] [--leakhunt CMD] [MIRROR]
 
-The work tree is a clone of MIRROR (default: the sympy snapshot under /work/.mirror) in DIR
+Run it with the Python of a virtual environment that has leakhunt installed, which also
+provides the token checksum. The work tree is a clone of MIRROR (default: the sympy snapshot under /work/.mirror) in DIR
 (default /work/bench-data), outside the project. One tracked file gets two new lines, one
-with a generated GitHub token, and is staged; both tools then run alternately, one fresh
-process per run, and the script prints median wall times, their ratio and peak RSS. The
-change is reset at the end.
+with a generated GitHub token, and is staged. Both tools then run alternately, one fresh
+process per run. The script prints median wall times, their ratio and peak RSS, and resets
+the change at the end.
 """
 
 from __future__ import annotations
@@ -17,22 +18,13 @@ import os
 import random
 import shlex
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
 import zlib
 from pathlib import Path
 
-BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-
-
-def base62(number: int, width: int) -> str:
-    digits = []
-    while number:
-        number, remainder = divmod(number, 62)
-        digits.append(BASE62[remainder])
-    return "".join(reversed(digits)).rjust(width, "0")
+from leakhunt.validators import BASE62, base62
 
 
 def github_token() -> str:

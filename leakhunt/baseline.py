@@ -1,8 +1,8 @@
 """Accepted findings: baseline files and the `.leakhuntignore` file of a scan root.
 
 A baseline lists findings by fingerprint (rule, path and a salted hash of the secret), never
-by secret value or line number, so lines inserted above an accepted secret keep it accepted,
-while a different secret on the same line is new. The ignore file holds fingerprints and
+by secret value or line number. Lines inserted above an accepted secret therefore keep it
+accepted, while a different secret on the same line is new. The ignore file holds fingerprints and
 path globs that are never reported.
 """
 
@@ -131,7 +131,7 @@ def read_accepted_file(path: Path, what: str) -> bytes | None:
     try:
         return read_regular_file(os.fsencode(path), MAX_ACCEPTED_FILE_BYTES)
     except BinaryContent:
-        log.warning("ignoring %s %s: it holds binary data", what, path)
+        log.warning("ignoring %s %s: it contains binary data, not text", what, path)
     except OSError as error:
         reason = "it is a symbolic link" if error.errno == errno.ELOOP else error.strerror or str(error)
         log.warning("ignoring %s %s: not a readable regular file (%s)", what, path, reason)

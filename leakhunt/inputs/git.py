@@ -82,7 +82,7 @@ class Repository:
 
     @property
     def is_shallow(self) -> bool:
-        return os.path.exists(os.path.join(self.git_dir, "shallow"))
+        return run_git(self.git_dir, "rev-parse", "--is-shallow-repository").strip() == b"true"
 
     def resolve_commit(self, revision: str, what: str) -> str:
         """Return the commit id that `revision` names; an unknown name raises `GitError`."""

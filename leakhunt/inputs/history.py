@@ -4,8 +4,8 @@ Blob ids come from `git cat-file --batch-all-objects --unordered` (all refs, in 
 from `git rev-list --objects` (one branch, or the commits after a revision). Worker processes
 read the contents through their own `git cat-file --batch` and match them, so the parent
 handles only ids and the few matches, and memory stays bounded by the batch size whatever the
-size of the history. Meanwhile `git log --raw` runs into a temporary file; after the scan it
-tells which commit, author and path introduced each blob that holds a finding.
+size of the history. Meanwhile `git log --raw` runs into a temporary file. After the scan, it
+gives the commit, author and path that introduced each blob with a finding.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ GITLINKS_LISTED = 10
 
 @dataclass(frozen=True)
 class HistoryOptions:
-    """Which part of the history to scan and how much provenance to report."""
+    """Selection of the history to scan, and how much provenance to report."""
 
     branch: str | None = None
     since: str | None = None

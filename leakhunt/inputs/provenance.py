@@ -2,9 +2,9 @@
 
 The log lists, for every commit, the blob ids that its diff against its parents adds. With
 `-c`, a merge commit lists the paths whose content differs from every parent, so content that
-only a conflict resolution adds is attributed to the merge commit. The log runs while blobs
-are scanned and goes to a temporary file; only the few blobs that hold findings are looked
-up in it afterwards, in blocks of bounded size.
+only a conflict resolution adds is attributed to the merge commit. The log runs into a
+temporary file while blobs are scanned. Afterwards only the few blobs that contain findings
+are looked up in it, in blocks of bounded size.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Introduction:
 
 @dataclass
 class LogIndex:
-    """What one pass over the log found: introductions of the wanted blobs and gitlink paths.
+    """Result of one pass over the log: introductions of the wanted blobs, and gitlink paths.
 
     Introductions of each blob are in log order, newest first, so the last one is where the
     blob first entered the history.
@@ -56,18 +56,19 @@ class ProvenanceLog:
 
     def __init__(self, git_dir: str, revisions: Sequence[str]) -> None:
         self.file = tempfile.TemporaryFile(prefix="leakhunt-log-")
+        self.errors = tempfile.TemporaryFile(prefix="leakhunt-log-errors-")
         command = git_command(
             git_dir, "log", "--raw", "-c", "--root", "--no-renames", "--no-abbrev", "--date-order", "-z",
             "--no-color", "--no-ext-diff", f"--format={LOG_FORMAT}", *revisions, "--",
             pack_windows=True,
         )
-        self.process = subprocess.Popen(command, stdout=self.file, stderr=subprocess.PIPE, env=git_environment())
+        self.process = subprocess.Popen(command, stdout=self.file, stderr=self.errors, env=git_environment())
 
     def index(self, wanted: set[str]) -> LogIndex:
         """Wait for the log and look up the wanted blob ids and every gitlink in it."""
-        _, stderr = self.process.communicate()
-        if self.process.returncode != 0:
-            raise GitError(f"git log failed: {first_line(stderr)}")
+        if self.process.wait() != 0:
+            self.errors.seek(0)
+            raise GitError(f"git log failed: {first_line(self.errors.read(64 * 1024))}")
         self.file.seek(0)
         wanted_bytes = {oid.encode("ascii") for oid in wanted}
         result = LogIndex()
@@ -82,6 +83,7 @@ class ProvenanceLog:
             self.process.kill()
             self.process.wait()
         self.file.close()
+        self.errors.close()
 
     def __enter__(self) -> ProvenanceLog:
         return self
