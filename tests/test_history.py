@@ -154,6 +154,17 @@ def test_history_unknown_branch_is_one_line_error(repo: GitRepo) -> None:
         f"leakhunt: error: unknown branch 'nope' in {repo.path / '.git'}: no such commit, branch or tag"]
 
 
+def test_history_unknown_since_is_error(repo: GitRepo, leakhunt) -> None:
+    repo.commit("base", {"README.md": "# app\n"})
+
+    result = leakhunt("scan", str(repo.path), "--git", "--since", "v9.9")
+
+    assert result.status == 2
+    assert result.report is None
+    assert result.stderr == (f"leakhunt: error: unknown revision 'v9.9' in {repo.path / '.git'}: "
+                             "no such commit, branch or tag\n")
+
+
 def test_history_not_a_repository_is_error(tmp_path: Path, leakhunt) -> None:
     (tmp_path / "plain").mkdir()
     os.environ["GIT_CEILING_DIRECTORIES"] = str(tmp_path)

@@ -30,8 +30,9 @@ PACK_WINDOW_OPTIONS = ("-c", "core.packedGitWindowSize=4m", "-c", "core.packedGi
 PIPE_BYTES = 1024 * 1024
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-# Ids written to a `cat-file` process before its output is read. 400 ids of 41 bytes stay far
-# below the 64 KiB pipe buffer, so writing never blocks while git waits for a reader.
+# Ids written to a `cat-file` process before its output is read, topped up in halves so git
+# never waits for the next id. 400 ids of 41 bytes stay far below the 64 KiB pipe buffer, so
+# writing never blocks while git waits for a reader.
 WRITE_AHEAD_IDS = 400
 
 
@@ -131,13 +132,12 @@ class BlobReader:
 
     def read(self, oids: Sequence[str], max_size: int) -> Iterator[BlobRecord]:
         """Yield each object in order, keeping a bounded number of ids in flight."""
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
         written = 0
         for index in range(len(oids)):
-            if written <= index:
-                written = min(len(oids), index + WRITE_AHEAD_IDS)
-                self.write_ids(oids[index:written])
+            if written < len(oids) and written - index <= WRITE_AHEAD_IDS // 2:
+                end = min(len(oids), index + WRITE_AHEAD_IDS)
+                self.write_ids(oids[written:end])
+                written = end
             yield self.read_one(oids[index], max_size)
 
     def write_ids(self, oids: Sequence[str]) -> None:
