@@ -191,6 +191,18 @@ def test_history_broken_repository_is_error(repo: GitRepo, leakhunt) -> None:
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_history_broken_branch_is_error(repo: GitRepo, leakhunt) -> None:
+    first = repo.commit("first", {"a.txt": "a\n"})
+    repo.commit("second", {"a.txt": "b\n"})
+    (repo.path / ".git" / "objects" / first[:2] / first[2:]).unlink()
+
+    result = leakhunt("scan", str(repo.path), "--git", "--branch", "main")
+
+    assert result.status == 2
+    assert result.stderr.startswith(f"leakhunt: error: git rev-list failed in {repo.path / '.git'}: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_history_bare_repository(tmp_path: Path, repo: GitRepo, rng: random.Random, leakhunt) -> None:
     repo.commit("add", {"key.txt": f"TOKEN = '{github_token(rng)}'\n"})
     bare = tmp_path / "bare.git"

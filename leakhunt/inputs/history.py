@@ -11,6 +11,7 @@ gives the commit, author and path that introduced each blob with a finding.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -105,19 +106,30 @@ class BlobEnumeration:
                 yield oid.decode("ascii"), ESTIMATED_BLOB_BYTES
 
     def stream(self, *arguments: str) -> Iterator[bytes]:
+        """Yield the output lines of a git command; a failed command raises `GitError` at the end.
+
+        When the caller stops early, the command is killed, because forked workers may hold
+        the pipe open and git would block writing to it.
+        """
         command = git_command(self.repository.git_dir, *arguments, pack_windows=True)
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   bufsize=1024 * 1024, env=git_environment())
-        assert process.stdout is not None and process.stderr is not None
-        try:
-            for line in process.stdout:
-                yield line.rstrip(b"\n")
-        finally:
-            process.stdout.close()
-            stderr = process.stderr.read()
-            process.stderr.close()
-            if process.wait() != 0:
-                raise GitError(f"git {arguments[0]} failed in {self.repository.git_dir}: {first_line(stderr)}")
+        with tempfile.TemporaryFile(prefix="leakhunt-git-errors-") as errors:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, bufsize=1024 * 1024,
+                                       env=git_environment())
+            assert process.stdout is not None
+            finished = False
+            try:
+                for line in process.stdout:
+                    yield line.rstrip(b"\n")
+                finished = True
+            finally:
+                if not finished:
+                    process.kill()
+                process.stdout.close()
+                status = process.wait()
+            if status != 0:
+                errors.seek(0)
+                raise GitError(f"git {arguments[0]} failed in {self.repository.git_dir}: "
+                               f"{first_line(errors.read(64 * 1024))}")
 
 
 def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: ScanSettings,
