@@ -131,6 +131,16 @@ def test_history_counts_binary_and_large_blobs(repo: GitRepo, rng: random.Random
     assert "skipped 1 blob(s) larger than the size limit (1.0 KiB)" in result.report["notices"]
 
 
+def test_history_decodes_utf16_blob(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    repo.commit("add", {"secrets.ps1": "\ufeff# deploy\r\n$token = '{}'\r\n".format(token).encode("utf-16-le")})
+
+    result = leakhunt("scan", str(repo.path), "--git")
+
+    assert result.locations() == [("secrets.ps1", 2, "github-pat-classic")]
+    assert result.findings[0]["secret"] == token
+
+
 def test_history_in_worker_pool(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     token = github_token(rng)
     line = "".join(rng.choice("abcdefgh ") for _ in range(99)) + "\n"
