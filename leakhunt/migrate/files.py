@@ -1,0 +1,67 @@
+"""File helpers of the migration: content hashes, atomic writes and redacted diffs."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from leakhunt.errors import MigrationError
+from leakhunt.findings import redact
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def content_hash(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` by `data` through a synced temporary file, keeping the file's mode."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, mode)
+        os.replace(handle.name, path)
+        sync_folder(path.parent)
+    except OSError as error:
+        raise MigrationError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    """Return a `git apply`-compatible diff of one file, with a/ and b/ prefixes."""
+    old_lines = old.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    new_lines = new.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    lines = []
+    for line in difflib.unified_diff(old_lines, new_lines, f"a/{path}", f"b/{path}"):
+        lines.append(line if line.endswith("\n") else line + "\n" + NO_NEWLINE)
+    return "".join(lines)
+
+
+def redact_diff(diff: str, values: Iterable[str]) -> str:
+    """Replace secret values in the lines of a diff, all but its file and hunk headers, by their
+    redacted form. A value may remain on an added line when one line holds two secrets."""
+    ordered = sorted({value for value in values if value}, key=len, reverse=True)
+    lines = []
+    for line in diff.splitlines(keepends=True):
+        if not line.startswith(("--- ", "+++ ", "@@")):
+            for value in ordered:
+                line = line.replace(value, redact(value))
+        lines.append(line)
+    return "".join(lines)
