@@ -1,0 +1,125 @@
+"""Fixtures of the migration tests: a real moto server process on 127.0.0.1 and a sample project.
+
+The server is started once per test session (once per xdist worker) as
+`python -m moto.server`, reached only through its endpoint URL with fake credentials, and
+stopped by its PID. Its Lambda backend runs without Docker, so rotate_secret finds the
+rotation function without running it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate_sample import SampleProject, make_sample
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+STARTUP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class MotoServer:
+    url: str
+    pid: int
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Return an environment that reaches only this server, with fake credentials."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+        env.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=self.url, **extra)
+        return env
+
+    def client(self, service: str, region: str) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name=region, **{key.lower(): value for key, value in FAKE_CREDENTIALS.items()}
+                                     ).client(service, endpoint_url=self.url)
+
+    def kms_key(self, region: str, alias: str) -> str:
+        """Create a symmetric key with an alias in `region` and return the key's ARN."""
+        kms = self.client("kms", region)
+        arn = kms.create_key(Description=f"test key {alias}")["KeyMetadata"]["Arn"]
+        kms.create_alias(AliasName=alias, TargetKeyId=arn)
+        return arn
+
+    def rotation_function(self, region: str, name: str) -> str:
+        """Create a Lambda function that moto accepts for rotate_secret and return its ARN."""
+        role = self.client("iam", region).create_role(
+            RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("rotate.py", "def handler(event, context):\n    return None\n")
+        function = self.client("lambda", region).create_function(
+            FunctionName=name, Runtime="python3.12", Role=role, Handler="rotate.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )
+        return function["FunctionArn"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/moto-api/config", timeout=1):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise RuntimeError(f"moto server at {url} did not answer within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path_factory.mktemp("moto") / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, process)
+        # Without Docker, moto's Lambda backend records functions and answers invocations itself.
+        request = urllib.request.Request(f"{url}/moto-api/config", method="POST",
+                                         data=json.dumps({"lambda": {"use_docker": False}}).encode())
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+        yield MotoServer(url, process.pid)
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> SampleProject:
+    return make_sample(tmp_path)
