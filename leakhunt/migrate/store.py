@@ -24,7 +24,7 @@ THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsExc
                         "ProvisionedThroughputExceededException"})
 KMS_UNUSABLE = frozenset({"KMSDisabledException", "KMSInvalidStateException", "KMSNotFoundException",
                           "DisabledException", "EncryptionFailure", "DecryptionFailure"})
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 3
 # PBKDF2 rounds for the request token: the token becomes the version id, which callers with
 # DescribeSecret can read, so guessing a weak value from it must stay expensive.
 TOKEN_ROUNDS = 100_000
