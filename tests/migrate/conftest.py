@@ -59,7 +59,7 @@ class MotoServer:
     def rotation_function(self, region: str, name: str) -> str:
         """Create a Lambda function that moto accepts for rotate_secret and return its ARN."""
         role = self.client("iam", region).create_role(
-            RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+            RoleName=f"{name}-{region}-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:
@@ -123,3 +123,15 @@ def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def sample(tmp_path: Path) -> SampleProject:
     return make_sample(tmp_path)
+
+
+def run_leakhunt(arguments: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the leakhunt command line in its own process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "leakhunt", *arguments], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Return every file under `root` by relative path, the migration's own state included."""
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts}

@@ -65,11 +65,14 @@ def rewrite_source(source: bytes, path: str, targets: Sequence[RewriteTarget], h
         raise MigrationError(f"{path}: cannot parse the file: {error.message} at line {error.raw_line}") from None
     helper = HelperImport(helper_module, lookup_name(source, helper_module))
     rewritten: list[RewriteTarget] = []
+    kinds = {target.kind for target in targets}
     for codemod_class in codemods:
+        # Creating a codemod inspects every attribute of its class, so only needed ones are made.
+        if codemod_class.KIND not in kinds:
+            continue
         codemod = codemod_class(CodemodContext(filename=path), targets, helper)
-        if codemod.targets:
-            module = codemod.transform_module(module)
-            rewritten.extend(codemod.rewritten)
+        module = codemod.transform_module(module)
+        rewritten.extend(codemod.rewritten)
     result = module.bytes
     if rewritten:
         check_compiles(result, path)
