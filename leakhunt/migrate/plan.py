@@ -191,7 +191,7 @@ class PlanBuilder:
         try:
             index = SiteIndex.of(cst.parse_module(data))
         except cst.ParserSyntaxError as error:
-            reason = f"the file does not parse ({error.message}), so nothing in it can be rewritten"
+            reason = f"the file does not parse (syntax error at line {error.raw_line}), so nothing in it can be rewritten"
             return [], [report(finding, "syntax-error", reason) for finding in findings]
 
         comments = comment_spans(data)

@@ -135,3 +135,22 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Return every file under `root` by relative path, the migration's own state included."""
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*"))
             if path.is_file() and "__pycache__" not in path.parts}
+
+
+@pytest.fixture
+def aws_env(moto_server: MotoServer, cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """Point boto3 in this process at the moto server with fake credentials."""
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in moto_server.env(XDG_CACHE_HOME=str(cache_home)).items():
+        if key.startswith("AWS_") or key == "XDG_CACHE_HOME":
+            monkeypatch.setenv(key, value)
+    return moto_server
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
