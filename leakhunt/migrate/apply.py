@@ -125,6 +125,7 @@ class Migration:
             name, value, description=truncate(f"Moved out of {', '.join(paths)} by leakhunt migrate", 2048),
             tags=tags, kms_key=self.options.kms_key, force=self.options.force,
         )
+        log.info("secret %s: %s, version %s", name, result.outcome, result.version_id)
         self.journal.append("stored", secret=name, arn=result.arn, version_id=result.version_id,
                             outcome=result.outcome, region=self.options.region, kms_key=self.options.kms_key,
                             kms_key_arn=preflight.kms_key_arn, keys=list(secret.keys))
@@ -139,7 +140,8 @@ class Migration:
             self.journal.append("rotation", secret=secret.name, enabled=False)
             return
         assert self.store is not None and rotation.lambda_arn is not None
-        self.store.enable_rotation(secret.name, rotation)
+        changed = self.store.enable_rotation(secret.name, rotation)
+        log.info("secret %s: rotation by %s %s", secret.name, rotation.lambda_arn, "enabled" if changed else "already on")
         self.journal.append("rotation", secret=secret.name, enabled=True, lambda_arn=rotation.lambda_arn,
                             rules=rotation.rules())
 
@@ -155,6 +157,7 @@ class Migration:
             before, after = content_hash(source), content_hash(result.source)
             self.journal.append("file-writing", secret=secret.name, path=path, before=before, after=after)
             atomic_write(self.root / path, result.source)
+            log.info("secret %s: rewrote %s", secret.name, path)
             self.journal.append("file-written", secret=secret.name, path=path, before=before, after=after)
             changed.append(path)
         return changed
