@@ -39,7 +39,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     schedule.add_argument("--rotate-after-days", type=int, metavar="N", help="rotate every N days (default: 30)")
     schedule.add_argument("--rotation-schedule", metavar="EXPR", help="rotate on a schedule: rate(N days) or cron(...)")
     aws.add_argument("--force", action="store_true",
-                     help="when a secret of the same name holds another value, store this value as its new version")
+                     help="when a secret of the same name has another value, store this value as its new version")
     aws.add_argument("--upload-non-python", action="store_true",
                      help="also store secrets found only outside Python code (.env, YAML, JSON)")
     aws.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="add a tag to every secret; repeatable")

@@ -44,7 +44,7 @@ class SecretOutcome:
 
 @dataclass
 class ApplyReport:
-    """What one `--apply` run did, secret by secret."""
+    """The result of one `--apply` run, secret by secret."""
 
     preflight: Preflight
     outcomes: list[SecretOutcome] = field(default_factory=list)
@@ -211,7 +211,7 @@ def check_values_removed(path: str, before: bytes, after: bytes, texts: set[str]
         needle = text.encode("utf-8", "surrogateescape")
         allowed = max(before.count(needle) - rewritten, 0)
         if after.count(needle) > allowed:
-            raise MigrationError(f"{path}: the rewritten file still holds the secret; the file was left unchanged")
+            raise MigrationError(f"{path}: the rewritten file still contains the secret; the file was left unchanged")
 
 
 def location_record(location: Location) -> dict[str, object]:

@@ -1,8 +1,8 @@
 """The migration plan: which secret each finding becomes, and what the code change will be.
 
-Building a plan scans the tree, places each finding of a Python file in its syntactic context,
-names the secrets, groups the settings of one connection into one JSON secret, and merges
-locations that hold the same value into one secret. The plan records locations, names and
+Building a plan places each finding of a Python file in its syntactic context and names the
+secrets. The settings of one connection become one JSON secret, and locations that contain the
+same value share one secret. The plan records locations, names and
 content hashes, never values: `resolve` reads the values again from the files when needed.
 """
 
@@ -34,7 +34,7 @@ AWS_FACTORIES = frozenset({"client", "resource", "Session"})
 
 @dataclass(frozen=True)
 class Location:
-    """One place in the project that holds a secret, or a setting grouped with one.
+    """One place in the project that contains a secret, or a setting grouped with one.
 
     `kind` is the rewrite kind, `site_kind` the kind that `SiteIndex` gives the literal; they
     differ for a secret inside a longer literal. `key` names the value inside a JSON secret.

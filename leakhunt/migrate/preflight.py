@@ -27,7 +27,7 @@ LAMBDA_ARN = re.compile(r"arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<accou
 
 @dataclass(frozen=True)
 class Preflight:
-    """What the checks learned: who calls AWS, and the KMS key's full ARN."""
+    """Facts the checks established: the AWS caller and the KMS key's full ARN."""
 
     account: str
     caller_arn: str

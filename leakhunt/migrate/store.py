@@ -120,7 +120,7 @@ class SecretStore:
 
     def store(self, name: str, value: str, *, description: str, tags: Mapping[str, str], kms_key: str,
               force: bool) -> StoredSecret:
-        """Create the secret, or accept an existing one that holds the same value.
+        """Create the secret, or accept an existing one that has the same value.
 
         An existing secret with another value is left alone unless `force`, which stores the
         value as a new version.
@@ -148,7 +148,7 @@ class SecretStore:
         if current.get("SecretString") == value:
             return StoredSecret(name, current["ARN"], current["VersionId"], "existing")
         if not force:
-            raise MigrationError(f"secret {name}: a secret with this name already holds a different value; "
+            raise MigrationError(f"secret {name}: a secret with this name already has a different value; "
                                  "pass --force to store this value as its new version, or rename it in [migrate.names]")
         try:
             response = secrets.put_secret_value(SecretId=name, SecretString=value, ClientRequestToken=token)

@@ -99,7 +99,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, process)
-        # Without Docker, moto's Lambda backend records functions and answers invocations itself.
+        # Without Docker, moto's Lambda backend records functions and returns a fixed response to invocations.
         request = urllib.request.Request(f"{url}/moto-api/config", method="POST",
                                          data=json.dumps({"lambda": {"use_docker": False}}).encode())
         with urllib.request.urlopen(request, timeout=5):

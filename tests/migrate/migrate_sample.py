@@ -1,4 +1,4 @@
-"""A sample project with a secret of every kind the migration knows, in freshly generated tokens."""
+"""A sample project with a secret of every kind the migration handles, in freshly generated tokens."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def password() -> str:
 
 @dataclass(frozen=True)
 class SampleProject:
-    """The sample's root and the values it hides, by the name of the place that holds them."""
+    """The sample's root and the values it hides, by the name of the place that contains them."""
 
     root: Path
     values: dict[str, str]

@@ -92,7 +92,7 @@ def test_conflicting_secret_needs_force(aws_env: MotoServer, tmp_path: Path, cap
     status, out, error = plan_and_apply(root, capsys)
     assert status == 1
     assert error.splitlines()[-1] == (
-        "FAILED secret conflict/settings/SECOND: a secret with this name already holds a different value; "
+        "FAILED secret conflict/settings/SECOND: a secret with this name already has a different value; "
         "pass --force to store this value as its new version, or rename it in [migrate.names]; its code was not changed")
     assert out.splitlines()[-2] == "1 failed, 1 migrated (account 123456789012, region eu-central-1)"
     source = (root / "settings.py").read_text()

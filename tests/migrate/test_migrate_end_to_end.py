@@ -153,7 +153,8 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
     }
     markdown = (root / ".leakhunt" / "migration-evidence.md").read_text()
     for name, arn in arns.items():
-        assert f"### {name}" in markdown and arn in markdown
+        assert f"### {name}" in markdown
+        assert arn in markdown
     assert "still in the git history" in markdown
     evidence_text = json.dumps(evidence) + markdown
     for secret in values.values():
@@ -184,8 +185,8 @@ def test_killed_apply_resumes(moto_server: MotoServer, tmp_path: Path, cache_hom
 
     journal = project.root / ".leakhunt" / "migration-journal.jsonl"
     arguments = apply_arguments(project.root, "alias/resume", finished["eu-west-1"], "eu-west-1")
-    # The 21st record is the file-writing of the fourth secret, so the kill lands between
-    # the journal entry and the file replacement; the second kill lands after its "done".
+    # The 21st record is the file-writing of the fourth secret, so the first kill lands between
+    # that record and the file replacement. The second kill lands right after its "done".
     for kill_after, records in ((21, 21), (3, 24)):
         killed = run_leakhunt(arguments, {**env, KILL_AFTER_ENV: str(kill_after)})
         assert killed.returncode == -9

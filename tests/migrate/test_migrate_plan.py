@@ -40,7 +40,8 @@ def test_names_follow_config(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert plan["helper"] == {"module": "leakhunt_secrets", "path": "leakhunt_secrets.py"}
     assert '+TOKEN = get_secret("prod/store/github")' in output
     assert "-TOKEN = \"ghp_*****\"" in output
-    assert token not in output and other not in output
+    assert token not in output
+    assert other not in output
 
 
 def test_equal_values_share_one_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -56,7 +56,8 @@ def test_errors_name_secret_not_value(helper: ModuleType, aws_env: MotoServer) -
     with pytest.raises(helper.SecretLookupError) as not_json:
         helper.get_secret("helper/text", key="PASSWORD")
     assert str(not_json.value) == "secret 'helper/text' is not a JSON object, so it has no key 'PASSWORD'"
-    assert not_json.value.__cause__ is None and not_json.value.__suppress_context__
+    assert not_json.value.__cause__ is None
+    assert not_json.value.__suppress_context__
 
 
 def test_rendered_helper_has_region() -> None:
