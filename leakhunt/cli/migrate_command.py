@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leakhunt.config import find_config, load_config
 from leakhunt.errors import LeakhuntError, MigrationError
-from leakhunt.migrate.options import DEFAULT_KMS_KEY, DEFAULT_REGION
+from leakhunt.migrate.options import DEFAULT_KMS_KEY, DEFAULT_REGION, ProjectSettings
+
+if TYPE_CHECKING:
+    from leakhunt.findings import Finding
+    from leakhunt.migrate.plan import Plan
 
 EXIT_FAILED_SECRETS = 1
 PLAN_FILE = "migration-plan.json"
@@ -55,14 +61,16 @@ def run(args: argparse.Namespace) -> int:
         raise LeakhuntError(f"migrate needs a project folder, and {args.path} is not one")
     config = load_config(args.config if args.config else find_config(root))
     project = parse_project_settings(config.migrate, config.source)
-    findings = scan_tree(root, build_settings(config, jobs=args.jobs)).findings
+    settings = build_settings(config, jobs=args.jobs)
+    findings = scan_tree(root, settings).findings
     plan_path = args.plan or root / ".leakhunt" / PLAN_FILE
     if args.apply:
-        return apply(args, root, plan_path, project, findings)
+        return apply(args, root, plan_path, project, findings, lambda: scan_tree(root, settings).findings)
     return plan(args, root, plan_path, project, findings)
 
 
-def plan(args: argparse.Namespace, root: Path, plan_path: Path, project, findings) -> int:
+def plan(args: argparse.Namespace, root: Path, plan_path: Path, project: ProjectSettings,
+         findings: Sequence[Finding]) -> int:
     from leakhunt.migrate.files import atomic_write
     from leakhunt.migrate.plan import make_plan
 
@@ -72,7 +80,7 @@ def plan(args: argparse.Namespace, root: Path, plan_path: Path, project, finding
     return 0
 
 
-def print_plan(plan, plan_path: Path, path_argument: str) -> None:
+def print_plan(plan: Plan, plan_path: Path, path_argument: str) -> None:
     print(f"Migration plan for {plan.prefix}: {len(plan.secrets)} secret(s), written to {plan_path}")
     print(f"Runtime helper: {plan.helper.path} (import {plan.helper.module})")
     for secret in plan.secrets:
@@ -95,7 +103,8 @@ def print_plan(plan, plan_path: Path, path_argument: str) -> None:
           "with --kms-key and --rotation-lambda.")
 
 
-def apply(args: argparse.Namespace, root: Path, plan_path: Path, project, findings) -> int:
+def apply(args: argparse.Namespace, root: Path, plan_path: Path, project: ProjectSettings, findings: Sequence[Finding],
+          rescan: Callable[[], Sequence[Finding]]) -> int:
     from leakhunt.migrate.apply import Migration
     from leakhunt.migrate.options import ApplyOptions, Rotation
     from leakhunt.migrate.plan import Plan
@@ -117,7 +126,7 @@ def apply(args: argparse.Namespace, root: Path, plan_path: Path, project, findin
         upload_non_python=args.upload_non_python,
         tags={**project.tags, **parse_tags(args.tag)},
     )
-    report = Migration(Plan.from_json(text, str(plan_path)), root, options, findings, notify).run()
+    report = Migration(Plan.from_json(text, str(plan_path)), root, options, findings, notify, rescan).run()
 
     counts: dict[str, int] = {}
     for outcome in report.outcomes:

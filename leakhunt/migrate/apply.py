@@ -59,12 +59,13 @@ class Migration:
     """One `--apply` run over a plan."""
 
     def __init__(self, plan: Plan, root: Path, options: ApplyOptions, findings: Sequence[Finding],
-                 notify: Notify) -> None:
+                 notify: Notify, rescan: Callable[[], Sequence[Finding]]) -> None:
         self.plan = plan
         self.root = root
         self.options = options
         self.findings = findings
         self.notify = notify
+        self.rescan = rescan
         self.state = root / STATE_FOLDER
         self.journal = Journal(self.state / JOURNAL_FILE)
         self.store: SecretStore | None = None
@@ -82,6 +83,8 @@ class Migration:
         report = ApplyReport(preflight)
         for secret in self.plan.secrets:
             report.outcomes.append(self.migrate_secret(secret, preflight))
+        if any(outcome.status == "migrated" for outcome in report.outcomes):
+            self.check_rescan()
         if self.journal.records:
             evidence = build_evidence(self.plan, self.journal, self.options.region, preflight.account)
             report.evidence = write_evidence(self.state, evidence)
@@ -177,6 +180,24 @@ class Migration:
                                 location=f"{path}:{location.line}" if location else path)
             written.append(relative)
         return written
+
+    def check_rescan(self) -> None:
+        """Scan again and record whether a rewritten file still contains a migrated value.
+
+        Findings are matched by fingerprint, which names the rule, the path and a hash of the
+        value. Values that the plan also lists at review, report or manual locations are not
+        counted, because those stay where they are.
+        """
+        migrated = {location.fingerprint for secret in self.plan.secrets if self.journal.of("done", secret.name)
+                    for location in secret.locations_of("automatic") if location.fingerprint}
+        kept = {location.fingerprint for secret in self.plan.secrets for location in secret.locations
+                if location.disposition != "automatic"} | {location.fingerprint for location in self.plan.reported}
+        changed = sorted({record["path"] for record in self.journal.of("file-written")})
+        remaining = sorted(f"{finding.path}:{finding.line}" for finding in self.rescan()
+                           if finding.path in changed and finding.fingerprint in migrated - kept)
+        self.journal.append("rescanned", files=changed, remaining=remaining)
+        if remaining:
+            self.notify(f"WARNING: the rescan still finds migrated values at {', '.join(remaining)}")
 
     def write_helper(self) -> None:
         path = self.root / self.plan.helper.path

@@ -52,6 +52,7 @@ def build_evidence(plan: Plan, journal: Journal, region: str, account: str) -> d
         "findings": findings_evidence(plan),
         "secrets": secrets,
         "files_changed": files_changed(journal),
+        "rescan": rescan_evidence(journal),
         "manual_steps": manual_steps(plan, journal),
         "iam_policy": iam_policy(secrets),
         "reminder": HISTORY_REMINDER,
@@ -120,6 +121,14 @@ def files_changed(journal: Journal) -> list[dict[str, Any]]:
             for record in journal.of("file-written")] + \
            [{"path": record["path"], "secret": None, "before": None, "after": record["after"]}
             for record in journal.of("helper-written")]
+
+
+def rescan_evidence(journal: Journal) -> dict[str, Any] | None:
+    """Return the last rescan of the rewritten files: which files, and where migrated values remain."""
+    records = journal.of("rescanned")
+    if not records:
+        return None
+    return {"time": records[-1]["time"], "files": records[-1]["files"], "remaining": records[-1]["remaining"]}
 
 
 def manual_steps(plan: Plan, journal: Journal) -> list[str]:
@@ -210,6 +219,10 @@ def render_markdown(evidence: dict[str, Any]) -> str:
     for change in evidence["files_changed"]:
         lines.append(f"| {change['path']} | {change['secret'] or 'runtime helper'} | {change['before'] or '-'} | "
                      f"{change['after']} |")
+    rescan = evidence["rescan"]
+    if rescan is not None:
+        found = ", ".join(rescan["remaining"]) or "none"
+        lines += ["", f"Rescan of the rewritten files at {rescan['time']}: migrated values still found: {found}."]
     lines += ["", "## Manual steps", ""]
     lines += [f"- {step}" for step in evidence["manual_steps"]]
     lines += ["", "## IAM policy for the application role", "", "```json",

@@ -198,7 +198,7 @@ class PlanBuilder:
         lines = data.decode("utf-8", "surrogateescape").splitlines()
         entries: list[Entry] = []
         reported: list[Location] = []
-        grouped: set[tuple[str, tuple[str, ...]]] = set()
+        grouped: set[int] = set()
         for finding in findings:
             position = (finding.line, finding.column - 1)
             site = index.site_at(position)
@@ -221,10 +221,9 @@ class PlanBuilder:
             if entry is None:
                 reported.append(report(finding, "embedded", "the secret is part of a longer bytes literal"))
                 continue
-            if entry.location.disposition == "automatic" and site.group is not None:
-                key = (path, site.group.anchor)
-                if key not in grouped:
-                    grouped.add(key)
+            if entry.location.disposition == "automatic" and groupable(index, site):
+                if id(site.group.container) not in grouped:
+                    grouped.add(id(site.group.container))
                     entries.extend(self.group_entries(path, index, site, findings))
                 continue
             entries.append(entry)
@@ -290,6 +289,19 @@ class PlanBuilder:
 
 REPORT_KINDS_SET = frozenset({"docstring", "comment", "match-pattern", "annotation", "aws-access-key",
                               "outside-literal", "syntax-error"})
+
+
+def groupable(index: Any, site: Any) -> bool:
+    """Return True when a connection's settings can move into one JSON secret.
+
+    Each setting must be a plain string literal whose kind and anchor no other literal of the
+    file shares, because settings that are not findings are found again by anchor alone. Two
+    `DATABASES` assignments in the branches of an `if` share anchors, so their secrets stay
+    separate.
+    """
+    if site.group is None or site.kind not in ("dict-value", "call-argument"):
+        return False
+    return all(len(index.find(member.kind, member.anchor)) == 1 for member in index.group_members(site.group))
 
 
 def report(finding: Finding, kind: str, reason: str) -> Location:

@@ -11,6 +11,8 @@ from conftest import MotoServer, snapshot, write_project
 from migrate_sample import github_token
 
 from leakhunt.cli.main import main
+from leakhunt.errors import MigrationError
+from leakhunt.migrate.options import ApplyOptions, Rotation, check_options
 from leakhunt.migrate.store import describe_aws_error
 
 REGION = "eu-central-1"
@@ -165,3 +167,23 @@ def test_without_rotation_and_non_python(aws_env: MotoServer, tmp_path: Path,
 def test_aws_error_causes(code: str, cause: str) -> None:
     error = ClientError({"Error": {"Code": code, "Message": "details"}}, "CreateSecret")
     assert describe_aws_error(error) == cause
+
+
+@pytest.mark.parametrize(("rotation", "message"), [
+    (Rotation("arn:aws:lambda:eu-central-1:123456789012:function:r", schedule="every day"),
+     "invalid --rotation-schedule 'every day'; use rate(N days) or cron(...)"),
+    (Rotation("arn:aws:lambda:eu-central-1:123456789012:function:r", after_days=0),
+     "--rotate-after-days must be between 1 and 1000, not 0"),
+    (Rotation(after_days=30), "--rotate-after-days and --rotation-schedule need --rotation-lambda ARN"),
+])
+def test_rotation_options_checked(rotation: Rotation, message: str) -> None:
+    with pytest.raises(MigrationError) as raised:
+        check_options(ApplyOptions(rotation=rotation))
+    assert str(raised.value) == message
+
+
+def test_rotation_rules() -> None:
+    assert Rotation("arn", schedule="rate(10 days)").rules() == {"ScheduleExpression": "rate(10 days)"}
+    assert Rotation("arn", after_days=7).rules() == {"AutomaticallyAfterDays": 7}
+    assert Rotation("arn").rules() == {"AutomaticallyAfterDays": 30}
+    check_options(ApplyOptions(rotation=Rotation("arn", schedule="cron(0 4 ? * SUN *)")))

@@ -144,6 +144,8 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
     assert sorted(secret["name"] for secret in evidence["secrets"]) == sorted(expected_secrets(values))
     assert {secret["name"]: secret["arn"] for secret in evidence["secrets"]} == arns
     assert all(secret["kms_key"] == key_arn and secret["rotation"]["enabled"] for secret in evidence["secrets"])
+    assert evidence["rescan"]["files"] == ["myapp/clients.py", "myapp/settings.py"]
+    assert evidence["rescan"]["remaining"] == []
     statements = evidence["iam_policy"]["Statement"]
     assert statements[0]["Action"] == "secretsmanager:GetSecretValue"
     assert statements[0]["Resource"] == sorted(arns.values())

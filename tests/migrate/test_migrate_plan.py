@@ -112,3 +112,22 @@ def test_module_parts_and_names() -> None:
     assert name_problem("myapp/settings/TOKEN") is None
     assert name_problem("myapp/db-abcdef") is not None
     assert name_problem("x" * 513) is not None
+
+
+def test_branch_assignments_stay_separate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    local, production = password(), password()
+    root = write_project(tmp_path / "branches", {
+        "leakhunt.toml": PASSWORD_RULE,
+        "settings.py": ('if DEBUG:\n'
+                        f'    DATABASES = {{"default": {{"USER": "dev", "PASSWORD": "{local}", "HOST": "localhost"}}}}\n'
+                        'else:\n'
+                        f'    DATABASES = {{"default": {{"USER": "web", "PASSWORD": "{production}", "HOST": "db"}}}}\n'),
+    })
+    plan, output = plan_of(root, capsys, monkeypatch, cache)
+    assert [(secret["name"], secret["keys"], [item["line"] for item in secret["locations"]])
+            for secret in plan["secrets"]] == [
+        ("branches/settings/DATABASES/default/PASSWORD", [], [2]),
+        ("branches/settings/DATABASES/default/PASSWORD_2", [], [4]),
+    ]
+    assert '"PASSWORD": get_secret("branches/settings/DATABASES/default/PASSWORD_2")' in output
