@@ -8,6 +8,7 @@ goes on with the next secret.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ REVIEW_FOLDER = "review"
 JOURNAL_FILE = "migration-journal.jsonl"
 # Review patches hold the secret on their removed lines, so git must not pick them up.
 STATE_GITIGNORE = "# Written by leakhunt migrate: review patches contain secret values.\nreview/\n"
+
+TAG_VALUE_INVALID = re.compile(r"[^\w.:/=+\-@ ]")
 
 Notify = Callable[[str], None]
 
@@ -122,8 +125,8 @@ class Migration:
                                  "record storing it; run `leakhunt migrate PATH` again to refresh the plan")
         assert self.store is not None
         paths = sorted({location.path for location in secret.locations})
-        tags = {"managed-by": "leakhunt", "leakhunt:repository": self.plan.prefix,
-                "leakhunt:source": truncate(", ".join(paths), 256), **self.options.tags}
+        tags = {"managed-by": "leakhunt", "leakhunt:repository": tag_value(self.plan.prefix),
+                "leakhunt:source": tag_value(" ".join(paths)), **self.options.tags}
         result = self.store.store(
             name, value, description=truncate(f"Moved out of {', '.join(paths)} by leakhunt migrate", 2048),
             tags=tags, kms_key=self.options.kms_key, force=self.options.force,
@@ -175,7 +178,8 @@ class Migration:
                              if found.path == path and found.anchor == target.anchor), None)
             relative = f"{STATE_FOLDER}/{REVIEW_FOLDER}/{secret.name.replace('/', '__')}-{number}.patch"
             self.write_state_gitignore()
-            atomic_write(self.root / relative, patch.encode("utf-8", "surrogateescape"))
+            # The patch contains the secret on its removed lines, so only the owner may read it.
+            atomic_write(self.root / relative, patch.encode("utf-8", "surrogateescape"), new_mode=0o600)
             self.journal.append("patch-written", secret=secret.name, patch=relative,
                                 location=f"{path}:{location.line}" if location else path)
             written.append(relative)
@@ -238,6 +242,11 @@ def check_values_removed(path: str, before: bytes, after: bytes, texts: set[str]
 def location_record(location: Location) -> dict[str, object]:
     return {"path": location.path, "line": location.line, "column": location.column, "rule_id": location.rule_id,
             "kind": location.kind, "disposition": location.disposition}
+
+
+def tag_value(text: str) -> str:
+    """Return `text` as a valid tag value: at most 256 letters, digits, spaces and _.:/=+-@."""
+    return truncate(TAG_VALUE_INVALID.sub("_", text), 256)
 
 
 def truncate(text: str, limit: int) -> str:

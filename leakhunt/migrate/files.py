@@ -20,10 +20,11 @@ def content_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` through a synced temporary file, keeping the file's mode."""
+def atomic_write(path: Path, data: bytes, new_mode: int = 0o644) -> None:
+    """Replace `path` by `data` through a synced temporary file, keeping the mode of an
+    existing file and giving a new one `new_mode`."""
     try:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else new_mode
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
             handle.write(data)

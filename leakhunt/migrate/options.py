@@ -19,6 +19,7 @@ KNOWN_KEYS = frozenset({"prefix", "names", "region", "kms_key", "helper_module",
 MODULE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 SCHEDULE_PATTERN = re.compile(r"(?:rate\(\d+ (?:hours?|days?)\)|cron\([^()]+\))")
 TAG_KEY_PATTERN = re.compile(r"[\w.:/=+\-@ ]{1,128}")
+TAG_VALUE_PATTERN = re.compile(r"[\w.:/=+\-@ ]{0,256}")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def check_options(options: ApplyOptions) -> None:
     if not rotation.enabled and (rotation.after_days is not None or rotation.schedule is not None):
         raise MigrationError("--rotate-after-days and --rotation-schedule need --rotation-lambda ARN")
     for key, value in options.tags.items():
-        if not TAG_KEY_PATTERN.fullmatch(key) or len(value) > 256 or key.lower().startswith("aws:"):
-            raise MigrationError(f"invalid tag {key!r}: keys have 1 to 128 characters, values at most 256, "
-                                 "and the aws: prefix is reserved")
+        if not TAG_KEY_PATTERN.fullmatch(key) or not TAG_VALUE_PATTERN.fullmatch(value) or \
+                key.lower().startswith("aws:"):
+            raise MigrationError(f"invalid tag {key!r}: keys have 1 to 128 and values at most 256 letters, digits, "
+                                 "spaces and _.:/=+-@, and the aws: prefix is reserved")

@@ -46,9 +46,14 @@ def test_region_outside_eu_refused(aws_env: MotoServer, tmp_path: Path, capsys: 
     assert len(error.splitlines()) == 1
     assert snapshot(root) == files
 
-    assert main(["migrate", str(root), "--apply", "--region", "us-east-1", "--allow-region-outside-eu"]) == 0
+    assert main(["migrate", str(root), "--apply", "--region", "us-east-1", "--allow-region-outside-eu",
+                 "--tag", "team=payments"]) == 0
     secrets_manager = aws_env.client("secretsmanager", "us-east-1")
     assert secrets_manager.get_secret_value(SecretId="outside/settings/TOKEN")["SecretString"] == token
+    tags = secrets_manager.describe_secret(SecretId="outside/settings/TOKEN")["Tags"]
+    assert sorted((tag["Key"], tag["Value"]) for tag in tags) == [
+        ("leakhunt:repository", "outside"), ("leakhunt:source", "settings.py"), ("managed-by", "leakhunt"),
+        ("team", "payments")]
 
 
 def test_disabled_kms_key_refused(aws_env: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

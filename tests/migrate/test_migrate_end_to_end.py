@@ -116,6 +116,7 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
         tags = {tag["Key"]: tag["Value"] for tag in described["Tags"]}
         assert tags["managed-by"] == "leakhunt"
         assert tags["leakhunt:repository"] == "myapp"
+        assert tags["leakhunt:source"] == f"myapp/{name.split('/')[1]}.py"
         assert described["RotationEnabled"] is True
         assert described["RotationLambdaARN"] == function
         assert described["RotationRules"] == {"AutomaticallyAfterDays": 30}
@@ -136,6 +137,7 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
                                                  "myapp__clients__REPO_URL-1.patch",
                                                  "myapp__clients__fetch__token-1.patch"]
     for patch in patches:
+        assert patch.stat().st_mode & 0o777 == 0o600
         check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=root, capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
     assert (root / ".leakhunt" / ".gitignore").read_text().splitlines()[-1] == "review/"

@@ -122,10 +122,10 @@ def python_string(text: str, quote: str) -> str:
 
 
 def keep_parentheses(new: cst.BaseExpression, old: cst.BaseExpression, needs_parentheses: bool) -> cst.BaseExpression:
-    """Give the replacement the parentheses of the node it replaces, or new ones where the
-    replacement binds more loosely than the literal did."""
+    """Give the replacement the parentheses of the node it replaces, or new ones where an
+    operator in the replacement binds more loosely than the literal did."""
     if old.lpar:
         return new.with_changes(lpar=old.lpar, rpar=old.rpar)
-    if needs_parentheses:
+    if needs_parentheses and isinstance(new, (cst.BinaryOperation, cst.BooleanOperation)):
         return new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return new
