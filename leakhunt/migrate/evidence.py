@@ -207,8 +207,8 @@ def render_markdown(evidence: dict[str, Any]) -> str:
             f"### {secret['name']}",
             "",
             f"- ARN: `{secret['arn']}`",
-            f"- Version: `{secret['version_id']}` ({secret['outcome']}, read back and compared: "
-            f"{'yes' if secret['verified'] else 'no'})",
+            (f"- Version: `{secret['version_id']}` ({secret['outcome']}, read back and compared: "
+             f"{'yes' if secret['verified'] else 'no'})"),
             f"- Region: {secret['region']}; KMS key: `{secret['kms_key']}`",
             f"- JSON keys: {', '.join(secret['keys']) if secret['keys'] else 'none (plain string)'}",
             f"- Rotation: {rotation_text}",

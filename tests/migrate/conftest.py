@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from migrate_sample import SampleProject, make_sample
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -128,7 +127,7 @@ def sample(tmp_path: Path) -> SampleProject:
 def run_leakhunt(arguments: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the leakhunt command line in its own process, as a user would."""
     return subprocess.run([sys.executable, "-m", "leakhunt", *arguments], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -165,8 +165,8 @@ def test_without_rotation_and_non_python(aws_env: MotoServer, tmp_path: Path,
 @pytest.mark.parametrize(("code", "cause"), [
     ("AccessDeniedException", "access denied (AccessDeniedException); the caller's IAM policy does not allow this call"),
     ("ThrottlingException", "throttled by AWS (ThrottlingException) after 3 attempts; run the command again later"),
-    ("KMSInvalidStateException", "the KMS key cannot be used (KMSInvalidStateException); check that it is enabled "
-                                 "and that its policy allows this caller"),
+    ("KMSInvalidStateException", ("the KMS key cannot be used (KMSInvalidStateException); check that it is enabled "
+                                  "and that its policy allows this caller")),
     ("ResourceExistsException", "a secret with this name already exists (ResourceExistsException)"),
 ])
 def test_aws_error_causes(code: str, cause: str) -> None:

@@ -42,7 +42,7 @@ REVIEW_CODEMODS: tuple[type[SecretCodemod], ...] = (
 )
 ALIASED_LOOKUP = "leakhunt_get_secret"
 
-__all__ = ["AUTOMATIC_CODEMODS", "REVIEW_CODEMODS", "HelperImport", "RewriteTarget", "Rewrite", "rewrite_source"]
+__all__ = ["AUTOMATIC_CODEMODS", "REVIEW_CODEMODS", "HelperImport", "Rewrite", "RewriteTarget", "rewrite_source"]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class SecretCodemod(VisitorBasedCodemodCommand):
             site = index.describe(literal)
             target = self.match(site)
             if target is not None:
-                node, matched = self.pending.setdefault(id(site.replaced), (site.replaced, []))
+                _, matched = self.pending.setdefault(id(site.replaced), (site.replaced, []))
                 matched.append((site, target))
         if not self.pending:
             return tree

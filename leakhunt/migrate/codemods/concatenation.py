@@ -7,6 +7,8 @@ comments between parts stay where they were.
 
 from __future__ import annotations
 
+import itertools
+
 import libcst as cst
 
 from leakhunt.migrate.codemods.base import RewriteTarget, SecretCodemod, keep_parentheses
@@ -34,7 +36,7 @@ class ConcatenationCodemod(SecretCodemod):
 
         segments = split_segments(parts, gaps, replacements)
         result = segments[0][1]
-        for (previous_last, _), (_, expression) in zip(segments, segments[1:]):
+        for (previous_last, _), (_, expression) in itertools.pairwise(segments):
             result = joined(result, gaps[previous_last], expression)
         return keep_parentheses(result, node, matched[0][0].needs_parentheses)
 
