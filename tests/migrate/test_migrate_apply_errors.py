@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import MotoServer, snapshot, write_project
 from migrate_sample import github_token
+from migrate_support import MotoServer, snapshot, write_project
 
 from leakhunt.cli.main import main
 from leakhunt.errors import MigrationError

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import MotoServer, run_leakhunt, snapshot
 from migrate_sample import AUTOMATIC, REPORT, REVIEW, make_sample
+from migrate_support import MotoServer, run_leakhunt, snapshot
 
 from leakhunt.migrate.journal import KILL_AFTER_ENV
 

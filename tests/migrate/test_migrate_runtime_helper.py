@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from conftest import MotoServer
+from migrate_support import MotoServer
 
 from leakhunt.migrate import runtime_helper
 from leakhunt.migrate.helper import HELPER_MARKER, render_helper
