@@ -81,11 +81,16 @@ def plan(args: argparse.Namespace, root: Path, plan_path: Path, project: Project
 
 
 def print_plan(plan: Plan, plan_path: Path, path_argument: str) -> None:
+    from leakhunt.migrate.naming import name_problem
+
     print(f"Migration plan for {plan.prefix}: {len(plan.secrets)} secret(s), written to {plan_path}")
     print(f"Runtime helper: {plan.helper.path} (import {plan.helper.module})")
     for secret in plan.secrets:
         keys = f"  JSON keys: {', '.join(secret.keys)}" if secret.keys else ""
         print(f"\n{secret.name}{keys}")
+        problem = name_problem(secret.name)
+        if problem is not None:
+            print(f"  invalid name: it {problem}; set another one in [migrate.names]")
         for location in secret.locations:
             reason = f": {location.reason}" if location.reason and location.disposition != "automatic" else ""
             print(f"  {location.describe()}  {location.kind}  {location.disposition}{reason}")

@@ -131,3 +131,14 @@ def test_branch_assignments_stay_separate(tmp_path: Path, capsys: pytest.Capture
         ("branches/settings/DATABASES/default/PASSWORD_2", [], [4]),
     ]
     assert '"PASSWORD": get_secret("branches/settings/DATABASES/default/PASSWORD_2")' in output
+
+
+def test_invalid_override_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    root = write_project(tmp_path / "named", {
+        "leakhunt.toml": '[migrate.names]\n"named/settings/TOKEN" = "prod/token-abcdef"\n',
+        "settings.py": f'TOKEN = "{github_token()}"\n',
+    })
+    _, output = plan_of(root, capsys, monkeypatch, cache)
+    assert ("prod/token-abcdef\n  invalid name: it ends in a hyphen and six characters, which reads like the random "
+            "suffix of a secret ARN; set another one in [migrate.names]\n") in output
