@@ -189,33 +189,49 @@ def render_markdown(evidence: dict[str, Any]) -> str:
         f"- Tool: {evidence['tool']}",
         f"- Last step recorded: {evidence['generated']}",
         f"- AWS account: {evidence['account']}, region: {evidence['region']}",
-        "",
-        "## Findings",
-        "",
-        "| Location | Rule | Kind | Handling | Secret | Value |",
-        "| --- | --- | --- | --- | --- | --- |",
     ]
+    lines += findings_section(evidence)
+    lines += secrets_section(evidence)
+    lines += files_section(evidence)
+    lines += ["", "## Manual steps", ""]
+    lines += [f"- {step}" for step in evidence["manual_steps"]]
+    lines += ["", "## IAM policy for the application role", "", "```json",
+              json.dumps(evidence["iam_policy"], indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def findings_section(evidence: dict[str, Any]) -> list[str]:
+    lines = ["", "## Findings", "", "| Location | Rule | Kind | Handling | Secret | Value |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for row in evidence["findings"]:
         lines.append(f"| {row['path']}:{row['line']}:{row['column']} | {row['rule_id'] or '-'} | {row['kind']} | "
                      f"{row['disposition']} | {row['secret'] or '-'} | {row['value']} |")
-    lines += ["", "## Secrets created", ""]
+    return lines
+
+
+def secrets_section(evidence: dict[str, Any]) -> list[str]:
+    lines = ["", "## Secrets created", ""]
     for secret in evidence["secrets"]:
         rotation = secret["rotation"]
         rotation_text = (f"every {describe_rules(rotation['rules'])} by {rotation['lambda_arn']}"
                          if rotation["enabled"] else f"**{rotation['note']}**")
+        verified = "yes" if secret["verified"] else "no"
         lines += [
             f"### {secret['name']}",
             "",
             f"- ARN: `{secret['arn']}`",
-            (f"- Version: `{secret['version_id']}` ({secret['outcome']}, read back and compared: "
-             f"{'yes' if secret['verified'] else 'no'})"),
+            f"- Version: `{secret['version_id']}` ({secret['outcome']}, read back and compared: {verified})",
             f"- Region: {secret['region']}; KMS key: `{secret['kms_key']}`",
             f"- JSON keys: {', '.join(secret['keys']) if secret['keys'] else 'none (plain string)'}",
             f"- Rotation: {rotation_text}",
             f"- Status: {secret['status']}; files changed: {', '.join(secret['files_changed']) or 'none'}",
             "",
         ]
-    lines += ["## Files changed", "", "| File | Secret | SHA-256 before | SHA-256 after |", "| --- | --- | --- | --- |"]
+    return lines
+
+
+def files_section(evidence: dict[str, Any]) -> list[str]:
+    lines = ["## Files changed", "", "| File | Secret | SHA-256 before | SHA-256 after |", "| --- | --- | --- | --- |"]
     for change in evidence["files_changed"]:
         lines.append(f"| {change['path']} | {change['secret'] or 'runtime helper'} | {change['before'] or '-'} | "
                      f"{change['after']} |")
@@ -223,11 +239,7 @@ def render_markdown(evidence: dict[str, Any]) -> str:
     if rescan is not None:
         found = ", ".join(rescan["remaining"]) or "none"
         lines += ["", f"Rescan of the rewritten files at {rescan['time']}: migrated values still found: {found}."]
-    lines += ["", "## Manual steps", ""]
-    lines += [f"- {step}" for step in evidence["manual_steps"]]
-    lines += ["", "## IAM policy for the application role", "", "```json",
-              json.dumps(evidence["iam_policy"], indent=2), "```", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def describe_rules(rules: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 
 def redact_diff(diff: str, values: Iterable[str]) -> str:
     """Replace secret values in the lines of a diff, all but its file and hunk headers, by their
-    redacted form. A value may remain on an added line when one line holds two secrets."""
+    redacted form. A value may remain on an added line when one line contains two secrets."""
     ordered = sorted({value for value in values if value}, key=len, reverse=True)
     lines = []
     for line in diff.splitlines(keepends=True):

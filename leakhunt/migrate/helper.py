@@ -1,4 +1,4 @@
-"""Where the runtime helper goes in the migrated project, and its source."""
+"""Placement and source of the runtime helper in the migrated project."""
 
 from __future__ import annotations
 

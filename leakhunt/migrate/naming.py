@@ -2,7 +2,7 @@
 
 A name reads `<repository>/<module>/<anchor>`, for example `myapp/settings/DATABASE_PASSWORD`
 for `DATABASE_PASSWORD = "..."` in `settings.py` of the repository `myapp`, or
-`myapp/settings/DATABASES/default` for the JSON secret that holds one Django connection.
+`myapp/settings/DATABASES/default` for the JSON secret that contains one Django connection.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def string_table(table: Mapping[str, Any], key: str, where: str) -> dict[str, st
 
 @dataclass(frozen=True)
 class Rotation:
-    """How Secrets Manager rotates the stored secrets; no function means no rotation."""
+    """Rotation settings of the stored secrets. Without a function there is no rotation."""
 
     lambda_arn: str | None = None
     after_days: int | None = None
@@ -86,7 +86,7 @@ class Rotation:
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    """Where and how `--apply` stores secrets."""
+    """Settings of `--apply`: region, endpoint, KMS key, rotation, conflicts and tags."""
 
     region: str = DEFAULT_REGION
     endpoint_url: str | None = None

@@ -1,7 +1,7 @@
 """Read the values of a plan's secrets from the files as they are now.
 
-The plan stores no values, so the plan step and every apply run read them again: each
-location is found by its kind and anchor in the current file, and a finding's location only
+The plan stores no values, so the plan step and every apply run read them again. Each
+location is found by its kind and anchor in the current file. A finding's location only
 matches a literal whose fingerprint is the one recorded. A location that a previous run has
 already rewritten is no longer found, which is how an interrupted run resumes.
 """

@@ -2,9 +2,9 @@
 
 `leakhunt migrate --apply` copies this module into the migrated project, where the rewritten
 code calls `get_secret(name)` or `get_secret(name, key="PASSWORD")`. It needs only boto3.
-Like the AWS Secrets Manager caching client, it keeps each secret for a refresh interval
-(one hour unless LEAKHUNT_SECRETS_TTL_SECONDS says otherwise), bounds the number of cached
-secrets, and reads the AWSCURRENT version. The region and endpoint come from the standard
+It follows the defaults of SecretCacheConfig in aws-secretsmanager-caching-python: each
+secret is kept for a refresh interval of 3600 s (LEAKHUNT_SECRETS_TTL_SECONDS overrides it),
+at most 1024 secrets are cached, and the AWSCURRENT version is read. The region and endpoint come from the standard
 AWS settings: AWS_REGION or AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL_SECRETS_MANAGER or
 AWS_ENDPOINT_URL. Errors name the secret id and the AWS error code, never the value.
 """
@@ -85,7 +85,7 @@ def _fetch(secret_id: str) -> str:
     except BotoCoreError as error:
         raise SecretLookupError(f"cannot read secret {secret_id!r}: {type(error).__name__}: {error}") from None
     if "SecretString" not in response:
-        raise SecretLookupError(f"secret {secret_id!r} holds binary data, not a string")
+        raise SecretLookupError(f"secret {secret_id!r} contains binary data, not a string")
     return response["SecretString"]
 
 

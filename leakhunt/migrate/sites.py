@@ -2,9 +2,9 @@
 
 A site is one string literal with its context: the rewrite kind, the names that lead to it
 (the anchor, such as `DATABASES/default/PASSWORD`), and for connection settings the group it
-belongs to. The planner and every codemod describe literals with the same `SiteIndex`, so a
-site found at plan time is found again at apply time, after other literals of the file were
-rewritten and lines moved, because neither its kind nor its anchor depends on positions.
+belongs to. The planner and every codemod describe literals with the same `SiteIndex`.
+Neither a site's kind nor its anchor depends on positions, so a site found at plan time is
+found again at apply time, after other literals of the file were rewritten and lines moved.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ class SiteIndex:
         return Group(anchor, key, container)
 
     def container_anchor(self, container: cst.CSTNode) -> tuple[str, ...]:
-        """Name a dict by where it sits: the variable, dict key or argument that holds it."""
+        """Name a dict by where it sits: the variable, dict key or argument whose value it is."""
         parent = self.parents.get(container)
         if isinstance(parent, cst.DictElement) and container is parent.value:
             return self.container_anchor(self.parents[parent]) + (key_text(parent.key),)

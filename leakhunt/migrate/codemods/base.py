@@ -1,4 +1,4 @@
-"""What every secret codemod shares: the targets, matching sites to them, and the lookup call."""
+"""Shared parts of the secret codemods: targets, matching sites to targets, and the lookup call."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ class RewriteTarget:
     """One literal to replace by a lookup of `secret_name`.
 
     A site matches when its kind, anchor and value are those recorded here. `kind` is the
-    rewrite kind; it differs from `site_kind` only for a secret inside a longer literal
-    (`embedded`), where `secret_text` is that secret as it is written in the source.
+    rewrite kind, which differs from `site_kind` only for a secret inside a longer literal
+    (`embedded`). There `secret_text` is the secret as the source spells it.
     """
 
     kind: str
