@@ -86,6 +86,7 @@ class Migration:
         report = ApplyReport(preflight)
         for secret in self.plan.secrets:
             report.outcomes.append(self.migrate_secret(secret, preflight))
+        self.write_review_patches()
         if any(outcome.status == "migrated" for outcome in report.outcomes):
             self.check_rescan()
         if self.journal.records:
@@ -103,13 +104,13 @@ class Migration:
             self.store_secret(secret, preflight)
             self.configure_rotation(secret)
             changed = self.rewrite_code(secret)
-            patches = self.write_review_patches(secret)
         except MigrationError as error:
             message = str(error) if str(error).startswith(f"secret {name}") else f"secret {name}: {error}"
             self.notify(f"FAILED {message}; its code was not changed")
             return SecretOutcome(name, "failed", message)
         self.journal.append("done", secret=name, locations=[location_record(location) for location in secret.locations])
-        details = [f"rewrote {', '.join(changed)}" if changed else "", f"review {', '.join(patches)}" if patches else ""]
+        reviews = len(review(self.resolution.targets.get(name, [])))
+        details = [f"rewrote {', '.join(changed)}" if changed else "", f"{reviews} location(s) to review" if reviews else ""]
         message = "; ".join(detail for detail in details if detail) or "stored"
         self.notify(f"migrated {name}: {message}")
         return SecretOutcome(name, "migrated", message)
@@ -168,22 +169,36 @@ class Migration:
             changed.append(path)
         return changed
 
-    def write_review_patches(self, secret: PlannedSecret) -> list[str]:
-        written = []
+    def write_review_patches(self) -> None:
+        """Write a patch for each review-only location of every stored secret.
+
+        Patches are made after all rewrites of the run, against the files as they are now,
+        so a later rewrite of the same file cannot make them stale. A patch that exists with
+        the same content is left alone.
+        """
+        for secret in self.plan.secrets:
+            stored = self.journal.last("stored", secret.name)
+            if stored is None or not self.journal.has("verified", secret.name, version_id=stored["version_id"]):
+                continue
+            try:
+                self.write_secret_patches(secret)
+            except MigrationError as error:
+                self.notify(f"FAILED secret {secret.name}: review patch: {error}")
+
+    def write_secret_patches(self, secret: PlannedSecret) -> None:
         for number, (path, target) in enumerate(review(self.resolution.targets.get(secret.name, [])), start=1):
-            patch = review_patch(self.read(path), path, target, self.plan.helper.module)
-            if not patch:
+            patch = review_patch(self.read(path), path, target, self.plan.helper.module).encode("utf-8", "surrogateescape")
+            relative = f"{STATE_FOLDER}/{REVIEW_FOLDER}/{secret.name.replace('/', '__')}-{number}.patch"
+            if not patch or (self.root / relative).is_file() and (self.root / relative).read_bytes() == patch:
                 continue
             location = next((found for found in secret.locations_of("review")
                              if found.path == path and found.anchor == target.anchor), None)
-            relative = f"{STATE_FOLDER}/{REVIEW_FOLDER}/{secret.name.replace('/', '__')}-{number}.patch"
+            where = f"{path}:{location.line}" if location else path
             self.write_state_gitignore()
             # The patch contains the secret on its removed lines, so only the owner may read it.
-            atomic_write(self.root / relative, patch.encode("utf-8", "surrogateescape"), new_mode=0o600)
-            self.journal.append("patch-written", secret=secret.name, patch=relative,
-                                location=f"{path}:{location.line}" if location else path)
-            written.append(relative)
-        return written
+            atomic_write(self.root / relative, patch, new_mode=0o600)
+            self.journal.append("patch-written", secret=secret.name, patch=relative, location=where)
+            self.notify(f"review patch {relative} for {where}")
 
     def check_rescan(self) -> None:
         """Scan again and record whether a rewritten file still contains a migrated value.
