@@ -91,24 +91,29 @@ def test_unreachable_endpoint(aws_env: MotoServer, tmp_path: Path, capsys: pytes
 
 
 def test_conflicting_secret_needs_force(aws_env: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    first, second = github_token(), github_token()
-    root = small_project(tmp_path / "conflict", "conflict", {"FIRST": first, "SECOND": second})
+    first, second, third = github_token(), github_token(), github_token()
+    root = small_project(tmp_path / "conflict", "conflict", {"FIRST": first, "SECOND": second, "THIRD": third})
     secrets_manager = aws_env.client("secretsmanager", REGION)
     secrets_manager.create_secret(Name="conflict/settings/SECOND", SecretString="an older value")
+    secrets_manager.create_secret(Name="conflict/settings/THIRD", SecretString=third)
 
     status, out, error = plan_and_apply(root, capsys)
     assert status == 1
     assert error.splitlines()[-1] == (
         "FAILED secret conflict/settings/SECOND: a secret with this name already has a different value; "
         "pass --force to store this value as its new version, or rename it in [migrate.names]; its code was not changed")
-    assert out.splitlines()[-2] == "1 failed, 1 migrated (account 123456789012, region eu-central-1)"
+    assert out.splitlines()[-2] == "1 failed, 2 migrated (account 123456789012, region eu-central-1)"
     source = (root / "settings.py").read_text()
     assert source == ('from leakhunt_secrets import get_secret\n\n'
-                      f'FIRST = get_secret("conflict/settings/FIRST")\nSECOND = "{second}"\n')
+                      f'FIRST = get_secret("conflict/settings/FIRST")\nSECOND = "{second}"\n'
+                      'THIRD = get_secret("conflict/settings/THIRD")\n')
+    evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
+    assert [(secret["name"], secret["outcome"]) for secret in evidence["secrets"]] == [
+        ("conflict/settings/FIRST", "created"), ("conflict/settings/THIRD", "existing")]
     assert secrets_manager.get_secret_value(SecretId="conflict/settings/SECOND")["SecretString"] == "an older value"
 
     assert main(["migrate", str(root), "--apply", "--force"]) == 0
-    assert capsys.readouterr().out.splitlines()[-2] == "1 migrated, 1 unchanged (account 123456789012, region eu-central-1)"
+    assert capsys.readouterr().out.splitlines()[-2] == "1 migrated, 2 unchanged (account 123456789012, region eu-central-1)"
     assert secrets_manager.get_secret_value(SecretId="conflict/settings/SECOND")["SecretString"] == second
     assert second not in (root / "settings.py").read_text()
 
