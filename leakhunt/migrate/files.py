@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from leakhunt.errors import MigrationError
-from leakhunt.findings import redact
+from leakhunt.findings import REDACTED, redact
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -55,14 +55,26 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
     return "".join(lines)
 
 
-def redact_diff(diff: str, values: Iterable[str]) -> str:
-    """Replace secret values in the lines of a diff, all but its file and hunk headers, by their
-    redacted form. A value may remain on an added line when one line contains two secrets."""
+def redact_diff(diff: str, values: Iterable[str], settings: Iterable[str] = ()) -> str:
+    """Redact secret values and quoted settings in the lines of a diff.
+
+    Secret values are replaced wherever they appear, except in file and hunk headers: an
+    added line can still contain one when it contains two secrets. Settings, such as a
+    connection's host, are short and common words, so only their quoted literals on removed
+    and context lines are replaced.
+    """
     ordered = sorted({value for value in values if value}, key=len, reverse=True)
+    quoted = [f"{quote}{setting}{quote}" for setting in sorted(set(settings), key=len, reverse=True) if setting
+              for quote in ('"', "'")]
     lines = []
     for line in diff.splitlines(keepends=True):
-        if not line.startswith(("--- ", "+++ ", "@@")):
-            for value in ordered:
-                line = line.replace(value, redact(value))
+        if line.startswith(("--- ", "+++ ", "@@")):
+            lines.append(line)
+            continue
+        for value in ordered:
+            line = line.replace(value, redact(value))
+        if not line.startswith("+"):
+            for literal in quoted:
+                line = line.replace(literal, literal[0] + REDACTED + literal[0])
         lines.append(line)
     return "".join(lines)

@@ -28,6 +28,8 @@ class Resolution:
     values: dict[str, str] = field(default_factory=dict)
     targets: dict[str, list[tuple[str, RewriteTarget]]] = field(default_factory=lambda: defaultdict(list))
     secret_texts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Values grouped with a secret that no rule found, such as a connection's host.
+    setting_texts: set[str] = field(default_factory=set)
     sources: dict[str, bytes] = field(default_factory=dict)
 
     def all_secret_texts(self) -> set[str]:
@@ -63,6 +65,8 @@ class Resolver:
             values.setdefault(location.key, value)
             if location.fingerprint:
                 self.resolution.secret_texts[secret.name].add(secret_text or value)
+            else:
+                self.resolution.setting_texts.add(value)
             target = RewriteTarget(
                 kind=location.kind, site_kind=location.site_kind, anchor=location.anchor, value=site.value,
                 secret_name=secret.name, json_key=location.key, secret_text=secret_text,

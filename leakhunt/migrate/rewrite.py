@@ -62,4 +62,5 @@ def preview(plan: Plan, resolution: Resolution, secret_values: Iterable[str]) ->
     patches = []
     for path, target in review(all_targets):
         patches.append(review_patch(resolution.sources[path], path, target, plan.helper.module))
-    return redact_diff("".join(diffs), secret_texts), redact_diff("".join(patches), secret_texts)
+    settings = resolution.setting_texts
+    return redact_diff("".join(diffs), secret_texts, settings), redact_diff("".join(patches), secret_texts, settings)

@@ -93,6 +93,9 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
     for secret in values.values():
         assert secret not in planned.stdout + planned.stderr
         assert secret not in plan_text
+    for setting in ("db.internal", "appdb", "reports.internal", "reporter"):
+        assert f'\\"{setting}\\"' not in plan_text
+        assert f'"{setting}"' not in planned.stdout
     assert python_sources(root) == original
     plan = json.loads(plan_text)
     assert sorted(secret["name"] for secret in plan["secrets"]) == sorted([*expected_secrets(values),
