@@ -1,4 +1,4 @@
-"""Where a string literal sits in a Python module, and so how its secret can be moved.
+"""Syntactic context of the string literals of a Python module, which decides how a secret moves.
 
 A site is one string literal with its context: the rewrite kind, the names that lead to it
 (the anchor, such as `DATABASES/default/PASSWORD`), and for connection settings the group it
