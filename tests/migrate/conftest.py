@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from migrate_support import MotoServer, free_port, wait_until_up
+
+from .migrate_support import MotoServer, free_port, wait_until_up
 
 
 @pytest.fixture(scope="session")

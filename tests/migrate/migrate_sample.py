@@ -9,6 +9,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from leakhunt.validators import base62
+
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 BASE32 = string.ascii_uppercase + "234567"
 PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#%+._-"
@@ -22,14 +24,6 @@ keywords = ["password", "passwd"]
 entropy = 3.0
 confidence = "high"
 '''
-
-
-def base62(number: int, width: int) -> str:
-    digits = []
-    while number:
-        number, remainder = divmod(number, 62)
-        digits.append(BASE62[remainder])
-    return "".join(reversed(digits)).rjust(width, "0")
 
 
 def github_token() -> str:

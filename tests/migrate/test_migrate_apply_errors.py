@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from migrate_sample import github_token
-from migrate_support import MotoServer, snapshot, write_project
 
 from leakhunt.cli.main import main
 from leakhunt.errors import MigrationError
 from leakhunt.migrate.options import ApplyOptions, Rotation, check_options
 from leakhunt.migrate.store import describe_aws_error
+
+from .migrate_sample import github_token
+from .migrate_support import MotoServer, snapshot, write_project
 
 REGION = "eu-central-1"
 

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from migrate_sample import AUTOMATIC, REPORT, REVIEW, make_sample
-from migrate_support import MotoServer, run_leakhunt, snapshot
-
 from leakhunt.migrate.journal import KILL_AFTER_ENV
+
+from .migrate_sample import AUTOMATIC, REPORT, REVIEW, make_sample
+from .migrate_support import MotoServer, run_leakhunt, snapshot
 
 # Evaluates everything the sample's modules compute from their secrets, as JSON.
 DUMP = """

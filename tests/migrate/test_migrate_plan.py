@@ -7,11 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from migrate_sample import PASSWORD_RULE, github_token, password
-from migrate_support import write_project
 
 from leakhunt.cli.main import main
 from leakhunt.migrate.naming import module_parts, name_problem, repository_name, secret_name
+
+from .migrate_sample import PASSWORD_RULE, github_token, password
+from .migrate_support import write_project
 
 
 def plan_of(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from migrate_support import MotoServer
 
 from leakhunt.migrate import runtime_helper
 from leakhunt.migrate.helper import HELPER_MARKER, render_helper
+
+from .migrate_support import MotoServer
 
 REGION = "eu-west-1"
 
