@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from leakhunt import __version__
-from leakhunt.cli import baseline_command, rules_command, scan_command
+from leakhunt.cli import baseline_command, migrate_command, rules_command, scan_command
 from leakhunt.errors import LeakhuntError
 
 EXIT_ERROR = 2
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan_command.register(subcommands)
     rules_command.register(subcommands)
     baseline_command.register(subcommands)
+    migrate_command.register(subcommands)
     return parser
 
 
