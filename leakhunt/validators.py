@@ -30,6 +30,7 @@ BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 PYPI_LOCATIONS = frozenset({b"pypi.org", b"test.pypi.org"})
+SEQUENTIAL_RUN = 8
 ONEPASSWORD_ACCOUNT_FIELDS = frozenset({"signInAddress", "email", "secretKey", "srpX", "muk", "deviceUuid"})
 
 
@@ -117,11 +118,18 @@ def jwt_parts(token: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]
 
 
 def jwt_header(token: str) -> Verdict:
-    """Reject three-part strings whose first part is not a JSON header naming a signing algorithm."""
+    """Reject three-part strings whose first part is not a JSON header naming a signing algorithm.
+
+    A header that is not valid JSON but still decodes to `{` and an `"alg"` member is kept,
+    because a few corrupted bytes in a copied token do not make the rest of it harmless.
+    """
     header, _ = jwt_parts(token)
-    if header is None or not isinstance(header.get("alg"), str):
-        return Verdict.REJECTED
-    return Verdict.UNKNOWN
+    if header is not None and isinstance(header.get("alg"), str):
+        return Verdict.UNKNOWN
+    raw_header = decode_base64(token.partition(".")[0], urlsafe=True)
+    if header is None and raw_header is not None and raw_header.startswith(b"{") and b'"alg"' in raw_header:
+        return Verdict.UNKNOWN
+    return Verdict.REJECTED
 
 
 def jwt_base64(token: str) -> Verdict:
@@ -221,6 +229,25 @@ def pypi_macaroon(token: str) -> Verdict:
     return Verdict.CONFIRMED
 
 
+def has_sequential_run(text: str, length: int = SEQUENTIAL_RUN) -> bool:
+    """Return True when `text` holds `length` characters in a row that each follow the previous one, as in `abcdefgh`."""
+    run = 1
+    for previous, current in zip(text.lower(), text[1:].lower()):
+        run = run + 1 if current.isalnum() and ord(current) == ord(previous) + 1 else 1
+        if run >= length:
+            return True
+    return False
+
+
+def no_sequential_run(token: str) -> Verdict:
+    """Reject tokens that contain a run like `abcdefgh` or `12345678`, which random tokens essentially never do.
+
+    For a random base62 character the next one follows it with probability 1/62, so a run of
+    eight occurs in a 40-character token with probability below 1e-10.
+    """
+    return Verdict.REJECTED if has_sequential_run(token) else Verdict.UNKNOWN
+
+
 def decoded_prefix_check(prefix_length: int, expected: bytes) -> Callable[[str], Verdict]:
     """Build a check that base64-decodes a token after `prefix_length` characters and expects `expected` first."""
 
@@ -301,6 +328,7 @@ VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "aws-bedrock-short-term-key": aws_bedrock_short_term_key,
     "basic-auth-base64": basic_auth_base64,
     "mixed-case-digits": mixed_case_digits,
+    "no-sequential-run": no_sequential_run,
     "base64-pem-private-key": base64_pem_private_key,
     "onepassword-service-account": onepassword_service_account,
 }
