@@ -69,7 +69,7 @@ class ScanResult:
 def build_settings(config: Config, *, jobs: int = 0, max_file_size_mb: float | None = None,
                    min_confidence: str = "medium", cache_dir: Path | None = None) -> ScanSettings:
     """Combine the built-in rules with a project's configuration."""
-    ruleset = load_builtin().extended(config.extra_rules).without(config.disabled_rules)
+    ruleset = config.select_rules(load_builtin())
     size_mb = max_file_size_mb if max_file_size_mb is not None else config.max_file_size_mb
     return ScanSettings(
         ruleset=ruleset,
@@ -114,9 +114,13 @@ def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | N
     matcher = settings.matcher()
     total = sum(entry.size for entry in entries)
     if total < PARALLEL_THRESHOLD_BYTES or settings.workers == 1:
-        outcomes = [scan_batch(matcher, entries, root_bytes, settings.max_file_size)]
-        if progress:
-            progress(total, total)
+        outcomes = []
+        done = 0
+        for batch in batches(entries):
+            outcomes.append(scan_batch(matcher, batch, root_bytes, settings.max_file_size))
+            done += sum(entry.size for entry in batch)
+            if progress:
+                progress(done, total)
     else:
         outcomes = scan_in_workers(matcher, entries, root_bytes, settings, progress, total)
 

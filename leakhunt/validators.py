@@ -26,6 +26,9 @@ class Verdict(enum.Enum):
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 AWS_KEY_ID_VOWELS = frozenset("AEIOU")
+# A base64 or a base64url run that starts with `eyJ`, the encoding of `{"`. A token may join
+# such a run to its next part with `_` or `.`, so the two alphabets are tried separately.
+JSON_SEGMENTS = (re.compile(r"eyJ[A-Za-z0-9+/]*"), re.compile(r"eyJ[A-Za-z0-9_-]*"))
 BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
@@ -70,17 +73,98 @@ def aws_key_id(token: str) -> Verdict:
     return Verdict.UNKNOWN
 
 
+def crc32_hex_little_endian_suffix(token: str) -> Verdict:
+    """Check Grafana service account tokens, `glsa_<32 characters>_<8 hex digits>`.
+
+    The suffix is the CRC32 of everything before the last underscore, written as hex of its
+    four bytes in little-endian order (Grafana's `satokengen` package).
+    """
+    body, _, checksum = token.rpartition("_")
+    if not body or len(checksum) != 8:
+        return Verdict.UNKNOWN
+    expected = zlib.crc32(body.encode("ascii", "replace")).to_bytes(4, "little").hex()
+    return Verdict.CONFIRMED if checksum == expected else Verdict.UNKNOWN
+
+
 def crc32_hex_suffix(token: str) -> Verdict:
     """Check tokens whose last eight characters are the upper-case hex CRC32 of everything before them.
 
-    Bitbucket app passwords (ATBB) and Bitbucket access tokens (ATCTT3) carry this checksum.
+    Atlassian API tokens (`ATATT3…=<8 hex digits>`), Bitbucket access tokens (`ATCTT3…=<8 hex
+    digits>`) and Bitbucket app passwords (`ATBB<24 characters><8 hex digits>`) carry this checksum.
     """
+    # NOTE: Atlassian does not document this checksum. It was inferred from a published example
+    # token, where a chance match has odds of 1 in 2**32, so a mismatch keeps the rule's
+    # confidence instead of dropping the match.
     if len(token) < 9:
         return Verdict.UNKNOWN
     payload, checksum = token[:-8], token[-8:]
-    if f"{zlib.crc32(payload.encode('ascii', 'replace')):08X}" == checksum.upper():
+    expected = f"{zlib.crc32(payload.encode('ascii', 'replace')):08X}"
+    return Verdict.CONFIRMED if checksum.upper() == expected else Verdict.UNKNOWN
+
+
+def decode_json_segment(token: str) -> bytes | None:
+    """Return the bytes that the first `eyJ…` base64 segment of `token` decodes to, or None.
+
+    A segment that decodes to valid JSON is preferred, but the raw bytes of a segment that
+    does not are still returned, because a token copied with a typo keeps its field names.
+    """
+    fallback = None
+    for segment_pattern in JSON_SEGMENTS:
+        found = segment_pattern.search(token)
+        if found is None:
+            continue
+        segment = found.group(0)
+        padded = segment + "=" * (-len(segment) % 4)
+        try:
+            decoded = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+        except (binascii.Error, ValueError):
+            continue
+        if is_json_object(decoded):
+            return decoded
+        fallback = fallback or decoded
+    return fallback
+
+
+def is_json_object(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
+
+
+def json_payload(token: str) -> Verdict:
+    """Confirm tokens that embed a base64 JSON object, such as Sentry `sntrys_`, Grafana Cloud
+    `glc_` and Mapbox `sk.` tokens, when that segment decodes to an object."""
+    decoded = decode_json_segment(token)
+    return Verdict.CONFIRMED if decoded is not None and is_json_object(decoded) else Verdict.UNKNOWN
+
+
+def grafana_api_key(token: str) -> Verdict:
+    """Check Grafana API keys, base64 of `{"k":"<key>","n":"<name>","id":<org>}`.
+
+    Power BI embed ids also start with `eyJrIjoi` (`{"k":"`) but carry no `n` field, so a
+    segment that decodes without `"n":` is rejected.
+    """
+    decoded = decode_json_segment(token)
+    if decoded is None:
+        return Verdict.UNKNOWN
+    if b'"n":' not in decoded:
+        return Verdict.REJECTED
+    return Verdict.CONFIRMED if is_json_object(decoded) else Verdict.UNKNOWN
+
+
+def discord_bot_token(token: str) -> Verdict:
+    """Check Discord bot tokens, whose first dot-separated part is the base64 of the bot's
+    numeric user id. A first part that decodes to anything else is not a bot token."""
+    first = token.split(".", 1)[0]
+    padded = first + "=" * (-len(first) % 4)
+    try:
+        decoded = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError):
+        return Verdict.REJECTED
+    if decoded.isdigit() and 15 <= len(decoded) <= 21:
         return Verdict.CONFIRMED
-    return Verdict.UNKNOWN
+    return Verdict.REJECTED
 
 
 def decode_base64(text: str, urlsafe: bool = False) -> bytes | None:
@@ -317,7 +401,11 @@ def onepassword_service_account(token: str) -> Verdict:
 VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "crc32-base62-suffix": crc32_base62_suffix,
     "aws-key-id": aws_key_id,
+    "crc32-hex-little-endian-suffix": crc32_hex_little_endian_suffix,
     "crc32-hex-suffix": crc32_hex_suffix,
+    "json-payload": json_payload,
+    "grafana-api-key": grafana_api_key,
+    "discord-bot-token": discord_bot_token,
     "jwt-header": jwt_header,
     "jwt-base64": jwt_base64,
     "kubernetes-service-account-jwt": kubernetes_service_account_jwt,

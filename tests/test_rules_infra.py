@@ -206,6 +206,9 @@ VALIDATOR_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("validator", "token", "verdict"), VALIDATOR_CASES, ids=lambda value: str(value)[:24])
+CASE_IDS = [f"{validator}-{index}-{verdict.value}" for index, (validator, _, verdict) in enumerate(VALIDATOR_CASES)]
+
+
+@pytest.mark.parametrize(("validator", "token", "verdict"), VALIDATOR_CASES, ids=CASE_IDS)
 def test_validator_verdict(validator: str, token: str, verdict: Verdict) -> None:
     assert VALIDATORS[validator](token) is verdict

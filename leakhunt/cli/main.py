@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from leakhunt import __version__
 from leakhunt.cli import rules_command, scan_command
@@ -14,8 +17,17 @@ from leakhunt.errors import LeakhuntError
 EXIT_ERROR = 2
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other leakhunt error."""
+
+    def error(self, message: str) -> NoReturn:
+        from leakhunt.report.escaping import terminal_safe
+
+        self.exit(EXIT_ERROR, f"leakhunt: error: {terminal_safe(message)} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="leakhunt",
         description="Find hardcoded credentials and move them out of the code.",
     )
@@ -36,16 +48,33 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A terminal whose encoding cannot show a character gets an escape instead of an error.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     try:
         return int(args.handler(args))
     except LeakhuntError as error:
-        print(f"leakhunt: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return report_error(str(error))
     except KeyboardInterrupt:
         print("leakhunt: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return EXIT_ERROR
+        # Point standard output at /dev/null so the flush at interpreter exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return report_error("standard output was closed before the report was complete")
+    except Exception as error:
+        # Any other failure exits 2 as well, because a CI gate reads exit status 1 as findings.
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        return report_error(f"unexpected {type(error).__name__}: {error} (run with -vv for the traceback)")
+
+
+def report_error(message: str) -> int:
+    """Print `leakhunt: error: MESSAGE` as one line with control characters escaped and return 2."""
+    from leakhunt.report.escaping import terminal_safe
+
+    print(f"leakhunt: error: {terminal_safe(message)}", file=sys.stderr)
+    return EXIT_ERROR

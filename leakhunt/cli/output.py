@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import os
@@ -11,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from leakhunt.errors import ReportError
 from leakhunt.rules import Ruleset
@@ -20,13 +22,17 @@ PROGRESS_DELAY_SECONDS = 1.0
 
 
 class Progress:
-    """A progress bar on standard error that appears only once a scan has run for a second."""
+    """A progress bar on standard error for scans that run for more than a second.
+
+    It is drawn only when standard error is a terminal (the caller decides `enabled`), counts
+    bytes in MiB, and erases itself when the scan ends, before the report is written.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.monotonic()
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
 
     def __enter__(self) -> Progress:
         return self
@@ -39,17 +45,26 @@ class Progress:
         if not self.enabled or time.monotonic() - self.started < PROGRESS_DELAY_SECONDS:
             return
         if self.bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress as RichProgress, TimeElapsedColumn
-
-            self.bar = RichProgress("scanning", BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                                    console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("scan", total=total)
+            if done >= total:
+                return
+            self.start_bar(total)
         self.bar.update(self.task, completed=done, total=total)
+
+    def start_bar(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self.bar = RichProgress("scanning", BarColumn(), DownloadColumn(binary_units=True), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True, get_time=time.monotonic)
+        self.task = self.bar.add_task("scan", total=total)
+        # Count the elapsed time from the start of the scan, not from the first drawing.
+        self.bar.tasks[-1].start_time = self.started
+        self.bar.start()
 
 
 def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset) -> None:
+    """Write the report in the requested format, with secrets redacted unless --show-secrets is set."""
     if not args.show_secrets:
         result = dataclasses.replace(result, findings=tuple(finding.with_secret_redacted() for finding in result.findings))
 
@@ -60,21 +75,20 @@ def write_report(result: ScanResult, args: argparse.Namespace, ruleset: Ruleset)
     elif args.format == "sarif":
         from leakhunt.report import sarif
 
-        emit(sarif.render(result, dict(ruleset.by_id)), args.output)
+        emit(sarif.render(result, dict(ruleset.by_id), args.path), args.output)
     else:
         emit_text(result, args.output, verbose=args.verbose > 0)
 
 
 def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
-    from rich.console import Console
-
+    """Print the text report, in colour only when standard output is a terminal."""
     from leakhunt.report import text
 
     if output is None:
-        text.render(result, Console(highlight=False), verbose)
+        text.render(result, text.console_for(None), verbose)
         return
     buffer = io.StringIO()
-    text.render(result, Console(file=buffer, width=160, highlight=False, color_system=None), verbose)
+    text.render(result, text.console_for(buffer), verbose)
     emit(buffer.getvalue(), output)
 
 
@@ -84,11 +98,16 @@ def emit(document: str, output: Path | None) -> None:
         sys.stdout.write(document)
         sys.stdout.flush()
         return
+    folder = output.parent if str(output.parent) else Path(".")
+    temporary: str | None = None
     try:
-        folder = output.parent if str(output.parent) else Path(".")
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{output.name}.",
                                          delete=False, errors="surrogateescape") as handle:
+            temporary = handle.name
             handle.write(document)
-        os.replace(handle.name, output)
+        os.replace(temporary, output)
     except OSError as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error

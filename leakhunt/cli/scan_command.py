@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from leakhunt.cli.output import Progress, write_report
 from leakhunt.config import find_config, load_config
@@ -34,7 +35,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", type=Path, help="write the report to FILE instead of standard output")
     parser.add_argument("--show-secrets", action="store_true", help="show secret values in full instead of redacted")
-    parser.add_argument("--exit-code", type=int, default=EXIT_FINDINGS, metavar="N",
+    parser.add_argument("--exit-code", type=exit_status, default=EXIT_FINDINGS, metavar="N",
                         help=f"exit status when there are findings (default: {EXIT_FINDINGS})")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -42,11 +43,39 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", type=Path,
                         help="configuration file (default: leakhunt.toml or pyproject.toml in PATH)")
-    parser.add_argument("--max-file-size", type=float, metavar="MIB",
+    parser.add_argument("--max-file-size", type=positive_number, metavar="MIB",
                         help="skip files larger than this many MiB (default: 64, or max_file_size_mb in the configuration)")
-    parser.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: one per CPU)")
+    parser.add_argument("--jobs", "-j", type=non_negative_integer, default=0, metavar="N", help="worker processes (default: one per CPU)")
     parser.add_argument("--min-confidence", choices=CONFIDENCES, default="medium",
                         help="report findings of at least this confidence (default: medium)")
+
+
+def exit_status(text: str) -> int:
+    value = parse_number(text, int, "an integer")
+    if not 0 <= value <= 255:
+        raise argparse.ArgumentTypeError(f"exit status must be from 0 to 255, not {value}")
+    return value
+
+
+def non_negative_integer(text: str) -> int:
+    value = parse_number(text, int, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    value = parse_number(text, float, "a number")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def parse_number(text: str, kind: type[int | float], description: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {description}, not {text!r}") from None
 
 
 def settings_from_args(args: argparse.Namespace) -> ScanSettings:

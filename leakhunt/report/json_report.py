@@ -1,17 +1,25 @@
-"""The JSON report: `{"version": 1, "findings": [...]}`, documented in docs/json-report.md."""
+"""The JSON report, version 1, documented in docs/json-report.md.
+
+Its JSON Schema ships as `leakhunt/report/schema/report-v1.json`. Every string in the report is
+valid Unicode: a path byte that is not UTF-8 appears as U+FFFD.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from leakhunt import __version__
 from leakhunt.report import finding_record
+from leakhunt.report.escaping import unicode_safe_document
 from leakhunt.scan import ScanResult
 
 SCHEMA_VERSION = 1
+SCHEMA_RESOURCE = "schema/report-v1.json"
 
 
-def render(result: ScanResult, target: str) -> str:
+def build_document(result: ScanResult, target: str) -> dict[str, Any]:
+    """Return the report as a JSON-ready dictionary."""
     document = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "leakhunt", "version": __version__},
@@ -25,4 +33,15 @@ def render(result: ScanResult, target: str) -> str:
             "seconds": round(result.seconds, 3),
         },
     }
-    return json.dumps(document, indent=2) + "\n"
+    return unicode_safe_document(document)
+
+
+def render(result: ScanResult, target: str) -> str:
+    return json.dumps(build_document(result, target), indent=2) + "\n"
+
+
+def schema() -> dict[str, Any]:
+    """Return the JSON Schema that every version 1 report validates against."""
+    from importlib import resources
+
+    return json.loads(resources.files("leakhunt.report").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))

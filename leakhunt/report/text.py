@@ -1,56 +1,93 @@
-"""The terminal report: findings grouped by file, then a summary."""
+"""The terminal report: findings grouped by file, then a summary of the scan.
+
+Everything taken from the scanned files is passed through `terminal_safe` and printed as
+plain `Text`, never as rich markup, so a file name or secret cannot change colours, insert
+emoji or move the cursor.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from itertools import groupby
+from typing import IO
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from leakhunt.findings import Finding
+from leakhunt.report.escaping import terminal_safe
 from leakhunt.scan import ScanResult
 
 CONFIDENCE_STYLES = {"high": "bold red", "medium": "yellow", "low": "dim"}
+BYTES_PER_MIB = 1024 * 1024
 
 
 def render(result: ScanResult, console: Console, verbose: bool = False) -> None:
     for path, group in groupby(result.findings, key=lambda finding: finding.path):
-        console.print(f"[bold]{escape(printable(path))}[/bold]")
-        for finding in group:
-            style = CONFIDENCE_STYLES[finding.confidence]
-            where = f"{finding.line}:{finding.column}"
-            provenance = finding.provenance
-            origin = f"  commit {provenance.commit[:12]} by {escape(provenance.author or '?')} on {provenance.date}" if provenance.commit else ""
-            console.print(
-                f"  {where:>9}  [{style}]{finding.confidence:<6}[/{style}]  {escape(finding.rule_id)}  "
-                f"{escape(printable(finding.secret))}{origin}"
-            )
-        console.print()
+        render_file(path, list(group), console)
     render_summary(result, console, verbose)
+
+
+def render_file(path: str, findings: list[Finding], console: Console) -> None:
+    console.print(Text(terminal_safe(path), style="bold"))
+    width = max(len(f"{finding.line}:{finding.column}") for finding in findings)
+    rule_width = max(len(finding.rule_id) for finding in findings)
+    for finding in findings:
+        location = f"{finding.line}:{finding.column}"
+        line = Text.assemble(
+            f"  {location:<{width}}  ",
+            (f"{finding.confidence:<6}", CONFIDENCE_STYLES[finding.confidence]),
+            f"  {finding.rule_id:<{rule_width}}  ",
+            terminal_safe(finding.secret),
+        )
+        console.print(line)
+        provenance = finding.provenance
+        if provenance.commit:
+            author = terminal_safe(provenance.author or "unknown author")
+            email = f" <{terminal_safe(provenance.email)}>" if provenance.email else ""
+            date = f" on {terminal_safe(provenance.date)}" if provenance.date else ""
+            console.print(Text(f"  {'':<{width}}  commit {provenance.commit[:12]} by {author}{email}{date}", style="dim"))
+    console.print()
 
 
 def render_summary(result: ScanResult, console: Console, verbose: bool) -> None:
     for notice in result.notices:
-        console.print(f"[yellow]notice:[/yellow] {escape(notice)}")
+        console.print(Text.assemble(("notice: ", "yellow"), terminal_safe(notice)))
+    if result.findings:
+        console.print(findings_summary(result.findings))
+    else:
+        console.print(Text("no findings", style="green"))
+
+    size = result.bytes_scanned / BYTES_PER_MIB
+    console.print(f"scanned {plural(result.files_scanned, 'file')} ({size:.2f} MiB) in {result.seconds:.2f} s")
+
     if result.skipped:
         reasons = Counter(item.reason.split(" (")[0] for item in result.skipped)
-        summary = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-        console.print(f"skipped {len(result.skipped)} file(s): {escape(summary)}")
+        summary = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])))
+        console.print(Text(f"skipped {plural(len(result.skipped), 'file')}: {terminal_safe(summary)}"))
         if verbose:
             for item in result.skipped:
-                console.print(f"  {escape(printable(item.path))}: {escape(item.reason)}")
-    files = len({finding.path for finding in result.findings})
-    size = result.bytes_scanned / (1024 * 1024)
-    scanned = f"scanned {result.files_scanned} file(s), {size:.1f} MiB in {result.seconds:.2f} s"
-    if result.findings:
-        console.print(f"[bold red]{len(result.findings)} finding(s)[/bold red] in {files} file(s); {scanned}")
-    else:
-        console.print(f"[green]no findings[/green]; {scanned}")
+                console.print(Text(f"  {terminal_safe(item.path)}: {terminal_safe(item.reason)}"))
 
 
-def printable(text: str) -> str:
-    """Return text safe to print: undecodable bytes and control characters become escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(CONTROL_ESCAPES)
+def findings_summary(findings: tuple[Finding, ...]) -> Text:
+    """Return e.g. `3 findings in 2 files: github-pat-classic 2, aws-access-key-id 1`."""
+    files = len({finding.path for finding in findings})
+    by_rule = Counter(finding.rule_id for finding in findings)
+    rules = ", ".join(f"{rule_id} {count}" for rule_id, count in sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])))
+    return Text.assemble((f"{plural(len(findings), 'finding')}", "bold red"), f" in {plural(files, 'file')}: {rules}")
 
 
-CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in range(32) if code not in (9,)}
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def console_for(file: IO[str] | None = None) -> Console:
+    """Return a console that never wraps, highlights or reads markup.
+
+    It writes plain text to `file`, and to standard output colours only on a terminal.
+    """
+    if file is None:
+        return Console(soft_wrap=True, emoji=False, highlight=False, markup=False)
+    return Console(file=file, soft_wrap=True, emoji=False, highlight=False, markup=False, color_system=None,
+                   force_terminal=False)

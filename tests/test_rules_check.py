@@ -1,0 +1,106 @@
+"""`leakhunt rules check` and `leakhunt rules list` on the built-in rules and on broken rule files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from scan_cli import leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
+
+from leakhunt.rules import builtin_rule_files
+
+GOOD_RULE = """
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+pattern = '''\\b(demo_[a-f0-9]{20})\\b'''
+examples = ["key = demo_0a1b2c3d4e5f60718293"]
+negative_examples = ["key = demo_short"]
+"""
+
+
+def builtin_ids() -> list[str]:
+    ids = []
+    for path in builtin_rule_files():
+        ids.extend(table["id"] for table in tomllib.loads(path.read_text(encoding="utf-8"))["rules"])
+    return ids
+
+
+def test_builtin_rules_pass_check(leakhunt, tmp_path):
+    run = leakhunt("rules", "check", cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert re.fullmatch(rf"{len(builtin_ids())} rules and \d+ examples pass in Hyperscan and re\n", run.stdout)
+
+
+def test_rules_list_prints_every_rule(leakhunt, tmp_path):
+    run = leakhunt("rules", "list", cwd=tmp_path)
+    rows = [line.split(maxsplit=2) for line in run.stdout.splitlines()]
+
+    assert run.returncode == 0
+    assert [row[0] for row in rows] == builtin_ids()
+    assert {row[1] for row in rows} <= {"low", "medium", "high"}
+    assert all(len(row) == 3 and row[2] for row in rows)
+    assert run.stderr == f"{len(rows)} rules\n"
+
+
+def test_good_rule_file_passes(leakhunt, tmp_path):
+    (tmp_path / "demo.toml").write_text(GOOD_RULE)
+
+    run = leakhunt("rules", "check", "demo.toml", cwd=tmp_path)
+
+    assert run.returncode == 0
+    assert run.stdout == "1 rules and 2 examples pass in Hyperscan and re\n"
+
+
+def test_invalid_pattern_names_file_and_rule(leakhunt, tmp_path):
+    (tmp_path / "bad.toml").write_text(GOOD_RULE.replace("[a-f0-9]{20}", "[a-f0-9{20}"))
+
+    run = leakhunt("rules", "check", "bad.toml", cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "leakhunt: error: bad.toml: rule demo-token: invalid pattern: unterminated character set at position 8"
+    ]
+
+
+def test_duplicate_id_names_both_files(leakhunt, tmp_path):
+    (tmp_path / "one.toml").write_text(GOOD_RULE)
+    (tmp_path / "two.toml").write_text(GOOD_RULE.replace("Demo token", "Demo token again"))
+
+    run = leakhunt("rules", "check", "one.toml", "two.toml", cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "leakhunt: error: two.toml: rule 'demo-token' duplicates an id already defined in one.toml"
+    ]
+
+
+def test_failing_example_names_file_and_rule(leakhunt, tmp_path):
+    text = GOOD_RULE.replace('examples = ["key = demo_0a1b2c3d4e5f60718293"]',
+                             'examples = ["key = demo_0a1b2c3d4e5f6071829"]')
+    text = text.replace('negative_examples = ["key = demo_short"]', 'negative_examples = ["demo_ffffeeeeddddccccbbbb"]')
+    (tmp_path / "failing.toml").write_text(text)
+
+    run = leakhunt("rules", "check", "failing.toml", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "failing.toml: rule demo-token: Hyperscan does not match example 'key = demo_0a1b2c3d4e5f6071829'",
+        "failing.toml: rule demo-token: matches negative example 'demo_ffffeeeeddddccccbbbb'",
+        "2 problem(s) in 1 of 1 rules",
+    ]
+
+
+def test_hyperscan_rejected_pattern_names_file_and_rule(leakhunt, tmp_path):
+    # Python's re accepts a pattern that can match the empty string, but Hyperscan rejects it.
+    (tmp_path / "empty.toml").write_text(GOOD_RULE + GOOD_RULE.replace("demo-token", "maybe-empty")
+                                         .replace("\\b(demo_[a-f0-9]{20})\\b", "(?:demo_)?([a-f0-9]*)"))
+
+    run = leakhunt("rules", "check", "empty.toml", cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert len(run.stderr.splitlines()) == 1
+    assert run.stderr.startswith("leakhunt: error: empty.toml: rule maybe-empty: Hyperscan rejects the pattern: ")
+    assert "empty buffer" in run.stderr
