@@ -8,12 +8,12 @@ the secret, the capture group that holds it, and its own examples and negative e
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -117,10 +117,15 @@ def builtin_rules_folder() -> Path:
     `leakhunt.builtin_rules`. An editable install or a source checkout has only `rules/`
     beside the package, because setuptools' editable finder does not map that folder.
     """
+    # The folder has no __init__.py, so it is a namespace package: `resources.files` returns a
+    # MultiplexedPath there, whose str() is not a path, while the spec lists the real folder.
     try:
-        return Path(str(resources.files("leakhunt.builtin_rules")))
+        spec = importlib.util.find_spec("leakhunt.builtin_rules")
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "rules"
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def builtin_rule_files() -> list[Path]:

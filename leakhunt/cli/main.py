@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from leakhunt import __version__
-from leakhunt.cli import rules_command, scan_command
+from leakhunt.cli import baseline_command, rules_command, scan_command
 from leakhunt.errors import LeakhuntError
 
 EXIT_ERROR = 2
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     scan_command.register(subcommands)
     rules_command.register(subcommands)
+    baseline_command.register(subcommands)
     return parser
 
 

@@ -24,7 +24,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     source.add_argument("--staged", action="store_true", help="scan what the git index holds for added and modified files")
     parser.add_argument("--branch", metavar="NAME", help="with --git: scan only what this branch reaches")
     parser.add_argument("--since", metavar="REV", help="with --git: scan only commits after REV")
-    parser.add_argument("--all-commits", action="store_true", help="with --git: list every commit that carries each finding")
+    parser.add_argument("--all-commits", action="store_true",
+                        help="with --git: list every commit that adds each finding's content, not only the first")
     parser.add_argument("--baseline", metavar="FILE", type=Path, help="report only findings that this baseline does not list")
     add_report_options(parser)
     add_settings_options(parser)
@@ -88,14 +89,18 @@ def settings_from_args(args: argparse.Namespace) -> ScanSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from leakhunt.baseline import load_baseline, load_ignore_file, own_file_patterns, with_excludes
+
+    root = Path(args.path)
     settings = settings_from_args(args)
+    ignore = load_ignore_file(root)
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    settings = with_excludes(settings, [*ignore.path_globs, *own_file_patterns(root, [args.baseline, args.output])])
     progress = Progress(enabled=not args.no_progress and sys.stderr.isatty())
     with progress:
-        result = collect(args, settings, progress)
-    if args.baseline:
-        from leakhunt.baseline import load_baseline
-
-        result = load_baseline(args.baseline).new_findings(result)
+        result = ignore.filter(collect(args, settings, progress))
+    if baseline is not None:
+        result = baseline.new_findings(result)
     write_report(result, args, settings.ruleset)
     return args.exit_code if result.findings else 0
 
@@ -111,7 +116,7 @@ def collect(args: argparse.Namespace, settings: ScanSettings, progress: Progress
         from leakhunt.inputs.staged import scan_staged
 
         return scan_staged(root, settings)
-    for flag in ("branch", "since"):
+    for flag in ("branch", "since", "all_commits"):
         if getattr(args, flag):
             raise LeakhuntError(f"--{flag.replace('_', '-')} needs --git")
     return scan_tree(root, settings, progress.update)

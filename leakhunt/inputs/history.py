@@ -1,0 +1,188 @@
+"""Scan every blob of a git history once, then attribute findings to the commits that added them.
+
+Blob ids come from `git cat-file --batch-all-objects --unordered` (all refs, in pack order) or
+from `git rev-list --objects` (one branch, or the commits after a revision). Worker processes
+read the contents through their own `git cat-file --batch` and match them, so the parent
+handles only ids and the few matches, and memory stays bounded by the batch size whatever the
+size of the history. Meanwhile `git log --raw` runs into a temporary file. After the scan, it
+gives the commit, author and path that introduced each blob with a finding.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from leakhunt.errors import GitError
+from leakhunt.findings import Finding, Provenance
+from leakhunt.inputs.blobs import BINARY, MISSING, OVERSIZE, BlobBatch, BlobOutcome, group_batches, scan_blobs
+from leakhunt.inputs.git import Repository, first_line, git_command, git_environment, open_repository
+from leakhunt.inputs.provenance import Introduction, LogIndex, ProvenanceLog
+from leakhunt.inputs.tree import format_size
+from leakhunt.matcher import Match
+from leakhunt.scan import ProgressCallback, ScanResult, ScanSettings, to_findings
+
+# Sizes are unknown when ids come from `rev-list`; this estimate only decides batch and pool use.
+ESTIMATED_BLOB_BYTES = 8 * 1024
+GITLINKS_LISTED = 10
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """Selection of the history to scan, and how much provenance to report."""
+
+    branch: str | None = None
+    since: str | None = None
+    all_commits: bool = False
+
+
+def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = HistoryOptions(),
+                 progress: ProgressCallback | None = None) -> ScanResult:
+    """Scan the blobs of the selected history and report each finding with its introducing commit."""
+    started = time.monotonic()
+    repository = open_repository(root)
+    revisions = history_revisions(repository, options)
+
+    with ProvenanceLog(repository.git_dir, revisions) as history_log:
+        enumeration = BlobEnumeration(repository, revisions, settings.max_file_size)
+        outcome = scan_blobs(enumeration.batches(), repository.git_dir, settings, progress)
+        index = history_log.index({oid for oid, _ in outcome.matches})
+
+    findings, unattributed = attribute(outcome.matches, index, settings, options)
+    notices = history_notices(repository, index, outcome, enumeration.oversize, unattributed, settings.max_file_size)
+    return ScanResult(
+        findings=tuple(findings),
+        files_scanned=outcome.blobs,
+        bytes_scanned=outcome.bytes,
+        seconds=time.monotonic() - started,
+        notices=tuple(notices),
+    )
+
+
+def history_revisions(repository: Repository, options: HistoryOptions) -> list[str]:
+    """Return the `git log`/`rev-list` arguments that select the commits to scan."""
+    revisions = [repository.resolve_commit(options.branch, "branch")] if options.branch else ["--all"]
+    if options.since:
+        revisions += ["--not", repository.resolve_commit(options.since, "revision")]
+    return revisions
+
+
+class BlobEnumeration:
+    """The ids of the blobs to scan, in batches, with a count of blobs over the size limit."""
+
+    def __init__(self, repository: Repository, revisions: Sequence[str], max_size: int) -> None:
+        self.repository = repository
+        self.revisions = list(revisions)
+        self.max_size = max_size
+        self.oversize = 0
+
+    def batches(self) -> Iterator[BlobBatch]:
+        sized = self.all_blobs() if self.revisions == ["--all"] else self.reachable_blobs()
+        yield from group_batches(sized)
+
+    def all_blobs(self) -> Iterator[tuple[str, int]]:
+        """Yield every blob in the object store once, in pack order, with its size."""
+        for line in self.stream("cat-file", "--batch-all-objects", "--unordered",
+                                "--batch-check=%(objectname) %(objecttype) %(objectsize)"):
+            oid, kind, size_text = line.split(b" ")
+            if kind != b"blob":
+                continue
+            size = int(size_text)
+            if size > self.max_size:
+                self.oversize += 1
+            elif size > 0:
+                yield oid.decode("ascii"), size
+
+    def reachable_blobs(self) -> Iterator[tuple[str, int]]:
+        """Yield the blobs that the selected commits reach, each once; sizes are estimated."""
+        for line in self.stream("rev-list", "--objects", "--missing=allow-any", "--filter=object:type=blob",
+                                *self.revisions, "--"):
+            oid, separator, _ = line.partition(b" ")
+            if separator:
+                yield oid.decode("ascii"), ESTIMATED_BLOB_BYTES
+
+    def stream(self, *arguments: str) -> Iterator[bytes]:
+        """Yield the output lines of a git command; a failed command raises `GitError` at the end.
+
+        When the caller stops early, the command is killed, because forked workers may hold
+        the pipe open and git would block writing to it.
+        """
+        command = git_command(self.repository.git_dir, *arguments, pack_windows=True)
+        with tempfile.TemporaryFile(prefix="leakhunt-git-errors-") as errors:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, bufsize=1024 * 1024,
+                                       env=git_environment())
+            assert process.stdout is not None
+            finished = False
+            try:
+                for line in process.stdout:
+                    yield line.rstrip(b"\n")
+                finished = True
+            finally:
+                if not finished:
+                    process.kill()
+                process.stdout.close()
+                status = process.wait()
+            if status != 0:
+                errors.seek(0)
+                raise GitError(f"git {arguments[0]} failed in {self.repository.git_dir}: "
+                               f"{first_line(errors.read(64 * 1024))}")
+
+
+def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: ScanSettings,
+              options: HistoryOptions) -> tuple[list[Finding], int]:
+    """Turn matches per blob into findings at the commit that first introduced each blob.
+
+    Returns the findings and the number of blobs with matches that no scanned commit adds
+    (objects that no ref reaches, such as dropped stashes or blobs of unreachable commits).
+    """
+    findings: list[Finding] = []
+    unattributed = 0
+    for oid, matches in found:
+        introductions = index.introductions.get(oid)
+        if not introductions:
+            unattributed += 1
+            continue
+        provenance = earliest_provenance(introductions, options.all_commits)
+        if settings.config.excludes.excludes(provenance.path):
+            continue
+        findings.extend(to_findings(settings, matches, provenance))
+    findings.sort(key=lambda finding: (finding.path, finding.provenance.date or "", finding.line, finding.column,
+                                       finding.rule_id))
+    return findings, unattributed
+
+
+def earliest_provenance(introductions: list[Introduction], all_commits: bool) -> Provenance:
+    first = introductions[-1]
+    commits = tuple(dict.fromkeys(item.commit for item in reversed(introductions))) if all_commits else ()
+    return Provenance(path=first.path, commit=first.commit, author=first.author, email=first.email,
+                      date=first.date, commits=commits)
+
+
+def history_notices(repository: Repository, index: LogIndex, outcome: BlobOutcome, oversize: int,
+                    unattributed: int, max_size: int) -> list[str]:
+    notices = []
+    if repository.is_shallow:
+        notices.append("history is shallow: commits before the shallow boundary are not in this clone and were "
+                       "not scanned; fetch with --unshallow to scan them")
+    if index.gitlinks:
+        names = sorted(index.gitlinks)
+        listed = ", ".join(names[:GITLINKS_LISTED]) + (f" and {len(names) - GITLINKS_LISTED} more"
+                                                        if len(names) > GITLINKS_LISTED else "")
+        notices.append(f"submodules are not scanned: {listed}")
+    oversize += outcome.count(OVERSIZE)
+    if oversize:
+        notices.append(f"skipped {oversize} blob(s) larger than the size limit ({format_size(max_size)})")
+    binary = outcome.count(BINARY)
+    if binary:
+        notices.append(f"skipped {binary} binary blob(s)")
+    missing = outcome.count(MISSING)
+    if missing:
+        notices.append(f"skipped {missing} blob(s) missing from the repository")
+    if unattributed:
+        notices.append(f"dropped findings in {unattributed} blob(s) that no scanned commit adds "
+                       "(objects that no ref reaches)")
+    return notices

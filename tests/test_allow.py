@@ -1,0 +1,56 @@
+"""Inline `leakhunt:allow` comments suppress findings on their own line."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from conftest import aws_key_id, github_token
+
+
+def test_allow_without_rule_id(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    (tmp_path / "a.py").write_text(f"A = '{github_token(rng)}'  # leakhunt:allow\nB = '{github_token(rng)}'\n")
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [("a.py", 2, "github-pat-classic")]
+
+
+def test_allow_with_matching_rule_id(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    (tmp_path / "a.py").write_text(f"A = '{github_token(rng)}'  # leakhunt:allow github-pat-classic\n")
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.status == 0
+    assert result.findings == []
+
+
+def test_allow_with_other_rule_id(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    line = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'  # leakhunt:allow aws-access-key-id\n"
+    (tmp_path / "a.py").write_text(line)
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [("a.py", 1, "github-pat-classic")]
+
+
+def test_allow_with_rule_list_and_reason(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    (tmp_path / "a.py").write_text(
+        f"K = '{aws_key_id(rng)}'  # leakhunt:allow github-pat-classic,aws-access-key-id\n"
+        f"T = '{github_token(rng)}'  # leakhunt:allow test fixture, revoked\n"
+        f"U = '{github_token(rng)}'  # allowed by nobody\n"
+    )
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [("a.py", 3, "github-pat-classic")]
+
+
+def test_allow_in_staged_blob(repo, rng: random.Random, leakhunt) -> None:
+    repo.write({"a.py": f"A = '{github_token(rng)}'  # leakhunt:allow\n"})
+    repo.git("add", "a.py")
+
+    result = leakhunt("scan", str(repo.path), "--staged")
+
+    assert result.status == 0
+    assert result.findings == []
