@@ -15,6 +15,7 @@ import re
 import string
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 
 class Verdict(enum.Enum):
@@ -28,6 +29,12 @@ AWS_KEY_ID_VOWELS = frozenset("AEIOU")
 # A base64 or a base64url run that starts with `eyJ`, the encoding of `{"`. A token may join
 # such a run to its next part with `_` or `.`, so the two alphabets are tried separately.
 JSON_SEGMENTS = (re.compile(r"eyJ[A-Za-z0-9+/]*"), re.compile(r"eyJ[A-Za-z0-9_-]*"))
+BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+PYPI_LOCATIONS = frozenset({b"pypi.org", b"test.pypi.org"})
+SEQUENTIAL_RUN = 8
+ONEPASSWORD_ACCOUNT_FIELDS = frozenset({"signInAddress", "email", "secretKey", "srpX", "muk", "deviceUuid"})
 
 
 def base62(number: int, width: int) -> str:
@@ -80,18 +87,18 @@ def crc32_hex_little_endian_suffix(token: str) -> Verdict:
 
 
 def crc32_hex_suffix(token: str) -> Verdict:
-    """Check Atlassian API tokens, `ATATT3…=<8 hex digits>`.
+    """Check tokens whose last eight characters are the upper-case hex CRC32 of everything before them.
 
-    The eight uppercase hex digits after the last `=` are the CRC32 of everything up to and
-    including that `=`.
+    Atlassian API tokens (`ATATT3…=<8 hex digits>`), Bitbucket access tokens (`ATCTT3…=<8 hex
+    digits>`) and Bitbucket app passwords (`ATBB<24 characters><8 hex digits>`) carry this checksum.
     """
     # NOTE: Atlassian does not document this checksum. It was inferred from a published example
     # token, where a chance match has odds of 1 in 2**32, so a mismatch keeps the rule's
     # confidence instead of dropping the match.
-    body, separator, checksum = token.rpartition("=")
-    if not separator or len(checksum) != 8:
+    if len(token) < 9:
         return Verdict.UNKNOWN
-    expected = f"{zlib.crc32((body + separator).encode('ascii', 'replace')):08X}"
+    payload, checksum = token[:-8], token[-8:]
+    expected = f"{zlib.crc32(payload.encode('ascii', 'replace')):08X}"
     return Verdict.CONFIRMED if checksum.upper() == expected else Verdict.UNKNOWN
 
 
@@ -160,6 +167,237 @@ def discord_bot_token(token: str) -> Verdict:
     return Verdict.REJECTED
 
 
+def decode_base64(text: str, urlsafe: bool = False) -> bytes | None:
+    """Return the bytes of padded or unpadded base64 text, or None when it is not base64."""
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        if urlsafe:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decode_base64_text(token: str) -> str | None:
+    """Return standard base64 decoded as UTF-8 text, with undecodable bytes replaced, or None."""
+    decoded = decode_base64(token.rstrip("="))
+    return None if decoded is None else decoded.decode("utf-8", "replace")
+
+
+def decode_json_object(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Return the decoded header and payload of a compact JWS, each None when it is not a JSON object."""
+    header, _, rest = token.partition(".")
+    payload, _, _ = rest.partition(".")
+    return decode_json_object(decode_base64(header, urlsafe=True)), decode_json_object(decode_base64(payload, urlsafe=True))
+
+
+def jwt_header(token: str) -> Verdict:
+    """Reject three-part strings whose first part is not a JSON header naming a signing algorithm.
+
+    A header that is not valid JSON but still decodes to `{` and an `"alg"` member is kept,
+    because a few corrupted bytes in a copied token do not make the rest of it harmless.
+    """
+    header, _ = jwt_parts(token)
+    if header is not None and isinstance(header.get("alg"), str):
+        return Verdict.UNKNOWN
+    raw_header = decode_base64(token.partition(".")[0], urlsafe=True)
+    if header is None and raw_header is not None and raw_header.startswith(b"{") and b'"alg"' in raw_header:
+        return Verdict.UNKNOWN
+    return Verdict.REJECTED
+
+
+def jwt_base64(token: str) -> Verdict:
+    """Decode a base64-encoded JWT and apply the JWT header check to it."""
+    text = decode_base64_text(token)
+    if text is None or not JWT_SHAPE.fullmatch(text.strip()):
+        return Verdict.REJECTED
+    return jwt_header(text.strip())
+
+
+def kubernetes_service_account_jwt(token: str) -> Verdict:
+    """Confirm JWTs whose claims name a Kubernetes service account, and reject every other JWT.
+
+    Legacy secret-based tokens have the issuer `kubernetes/serviceaccount`. Bound tokens from the
+    TokenRequest API carry a `kubernetes.io` claim and a `system:serviceaccount:` subject.
+    """
+    header, payload = jwt_parts(token)
+    if header is None or payload is None or not isinstance(header.get("alg"), str):
+        return Verdict.REJECTED
+    subject = payload.get("sub")
+    if payload.get("iss") == "kubernetes/serviceaccount" or "kubernetes.io" in payload:
+        return Verdict.CONFIRMED
+    if isinstance(subject, str) and subject.startswith("system:serviceaccount:"):
+        return Verdict.CONFIRMED
+    return Verdict.REJECTED
+
+
+def bech32_polymod(values: list[int]) -> int:
+    checksum = 1
+    for value in values:
+        top = checksum >> 25
+        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
+        for bit, generator in enumerate(BECH32_GENERATOR):
+            if top >> bit & 1:
+                checksum ^= generator
+    return checksum
+
+
+def bech32_checksum(token: str) -> Verdict:
+    """Confirm a Bech32 string (BIP 173) whose six-character checksum matches, such as an age secret key."""
+    lowered = token.lower()
+    separator = lowered.rfind("1")
+    if separator < 1 or len(lowered) - separator < 7:
+        return Verdict.UNKNOWN
+    prefix, data = lowered[:separator], lowered[separator + 1 :]
+    if any(character not in BECH32_CHARSET for character in data):
+        return Verdict.UNKNOWN
+    expanded = [ord(character) >> 5 for character in prefix] + [0] + [ord(character) & 31 for character in prefix]
+    if bech32_polymod(expanded + [BECH32_CHARSET.index(character) for character in data]) == 1:
+        return Verdict.CONFIRMED
+    return Verdict.UNKNOWN
+
+
+def read_varint(data: bytes, position: int) -> tuple[int, int] | None:
+    """Return the unsigned LEB128 integer at `position` and the position after it."""
+    value = 0
+    for shift in range(0, 35, 7):
+        if position >= len(data):
+            return None
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+    return None
+
+
+def read_macaroon_field(data: bytes, position: int) -> tuple[int, bytes, int] | None:
+    """Return the type, content and end of the version-2 macaroon field at `position`."""
+    field_type = read_varint(data, position)
+    if field_type is None or field_type[0] == 0:
+        return None
+    length = read_varint(data, field_type[1])
+    if length is None or length[1] + length[0] > len(data):
+        return None
+    end = length[1] + length[0]
+    return field_type[0], data[length[1] : end], end
+
+
+def pypi_macaroon(token: str) -> Verdict:
+    """Decode a PyPI API token, a version-2 macaroon, and check that it names pypi.org or test.pypi.org.
+
+    The macaroon starts with the version byte 2, then a location field (type 1) and an
+    identifier field (type 2), each a varint type, a varint length and the bytes.
+    """
+    data = decode_base64(token.removeprefix("pypi-"), urlsafe=True)
+    if not data or data[0] != 2:
+        return Verdict.REJECTED
+    location = read_macaroon_field(data, 1)
+    if location is None or location[0] != 1:
+        return Verdict.UNKNOWN
+    if location[1] not in PYPI_LOCATIONS:
+        return Verdict.REJECTED
+    identifier = read_macaroon_field(data, location[2])
+    if identifier is None or identifier[0] != 2:
+        return Verdict.UNKNOWN
+    return Verdict.CONFIRMED
+
+
+def has_sequential_run(text: str, length: int = SEQUENTIAL_RUN) -> bool:
+    """Return True when `text` holds `length` characters in a row that each follow the previous one, as in `abcdefgh`."""
+    run = 1
+    for previous, current in zip(text.lower(), text[1:].lower()):
+        run = run + 1 if current.isalnum() and ord(current) == ord(previous) + 1 else 1
+        if run >= length:
+            return True
+    return False
+
+
+def no_sequential_run(token: str) -> Verdict:
+    """Reject tokens that contain a run like `abcdefgh` or `12345678`, which random tokens essentially never do.
+
+    For a random base62 character the next one follows it with probability 1/62, so a run of
+    eight occurs in a 40-character token with probability below 1e-10.
+    """
+    return Verdict.REJECTED if has_sequential_run(token) else Verdict.UNKNOWN
+
+
+def decoded_prefix_check(prefix_length: int, expected: bytes) -> Callable[[str], Verdict]:
+    """Build a check that base64-decodes a token after `prefix_length` characters and expects `expected` first."""
+
+    def check(token: str) -> Verdict:
+        body = token[prefix_length:]
+        head = decode_base64(body[: len(body) - len(body) % 4].rstrip("="))
+        if head is not None and head.startswith(expected):
+            return Verdict.CONFIRMED
+        return Verdict.REJECTED
+
+    return check
+
+
+def aws_bedrock_short_term_key(token: str) -> Verdict:
+    """Confirm a short-term Bedrock key whose base64 body decodes to a signed request URL."""
+    body = token.removeprefix("bedrock-api-key-")
+    decoded = decode_base64(body[: len(body) - len(body) % 4].rstrip("="))
+    if decoded is not None and b"X-Amz-Signature=" in decoded:
+        return Verdict.CONFIRMED
+    return Verdict.UNKNOWN
+
+
+def basic_auth_base64(token: str) -> Verdict:
+    """Reject base64 values that do not decode to `user:password`, as Docker and npm store logins."""
+    text = decode_base64_text(token)
+    if text is None:
+        return Verdict.REJECTED
+    user, colon, password = text.partition(":")
+    if not colon or not user or not password:
+        return Verdict.REJECTED
+    return Verdict.UNKNOWN
+
+
+def mixed_case_digits(token: str) -> Verdict:
+    """Reject random-looking tokens whose body after the first dot lacks a digit, an upper-case or a lower-case letter.
+
+    A 24-character random base62 string lacks a digit about 1.5% of the time, while identifiers
+    such as `s.AcceptanceTimeoutSeconds` almost always lack one.
+    """
+    _, _, body = token.partition(".")
+    if any(character.isdigit() for character in body) and any(character.isupper() for character in body) and any(
+        character.islower() for character in body
+    ):
+        return Verdict.UNKNOWN
+    return Verdict.REJECTED
+
+
+def base64_pem_private_key(token: str) -> Verdict:
+    """Confirm base64 text whose decoded first line is a PEM `BEGIN ... PRIVATE KEY` header."""
+    head = decode_base64(token[:64])
+    if head is None:
+        return Verdict.REJECTED
+    first_line = head.split(b"\n", 1)[0]
+    if first_line.startswith(b"-----BEGIN ") and b"PRIVATE KEY" in first_line:
+        return Verdict.CONFIRMED
+    return Verdict.REJECTED
+
+
+def onepassword_service_account(token: str) -> Verdict:
+    """Confirm a 1Password service-account token whose base64 JSON body has the account fields."""
+    account = decode_json_object(decode_base64(token.removeprefix("ops_").rstrip("=")))
+    if account is not None and ONEPASSWORD_ACCOUNT_FIELDS & account.keys():
+        return Verdict.CONFIRMED
+    return Verdict.UNKNOWN
+
+
 VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "crc32-base62-suffix": crc32_base62_suffix,
     "aws-key-id": aws_key_id,
@@ -168,4 +406,17 @@ VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "json-payload": json_payload,
     "grafana-api-key": grafana_api_key,
     "discord-bot-token": discord_bot_token,
+    "jwt-header": jwt_header,
+    "jwt-base64": jwt_base64,
+    "kubernetes-service-account-jwt": kubernetes_service_account_jwt,
+    "bech32-checksum": bech32_checksum,
+    "pypi-macaroon": pypi_macaroon,
+    "jfrog-reference-token": decoded_prefix_check(0, b"reftkn:"),
+    "aws-bedrock-long-term-key": decoded_prefix_check(4, b"BedrockAPIKey-"),
+    "aws-bedrock-short-term-key": aws_bedrock_short_term_key,
+    "basic-auth-base64": basic_auth_base64,
+    "mixed-case-digits": mixed_case_digits,
+    "no-sequential-run": no_sequential_run,
+    "base64-pem-private-key": base64_pem_private_key,
+    "onepassword-service-account": onepassword_service_account,
 }
