@@ -1,6 +1,10 @@
 """Filters that drop candidate secrets which are placeholders, references or known non-secrets.
 
-The heuristics follow those of detect-secrets 1.5 (`detect_secrets.filters.heuristic`:
+Every check looks at one candidate: its value, the variable name it is assigned to when the
+rule captures one, and at most a few dozen bytes before it. The only check that reads the
+whole buffer, the search for encrypted-file markers, runs once per buffer and is memoized.
+
+The placeholder heuristics follow those of detect-secrets 1.5 (`detect_secrets.filters.heuristic`:
 sequential strings, UUIDs, templated values, indirect references). They are written here
 rather than imported because importing `detect_secrets` loads its whole scanning core, which
 costs about 0.19 s of start-up and would slow every pre-commit run.
@@ -8,30 +12,42 @@ costs about 0.19 s of start-up and would slow every pre-commit run.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 from leakhunt.rules import Rule
+
+SecretKind = Literal["password", "token"]
 
 # Values that stand in for a secret in docs, templates and masked output.
 PLACEHOLDER_WORDS = frozenset(
     """
-    changeme change_me changeit password passwd secret token apikey api_key example sample
-    dummy fake test testing todo fixme redacted removed hidden none null undefined empty
-    default placeholder mypassword yourpassword your_password your_token your_api_key
+    changeme change_me changeit password passwd pass pwd pw secret token apikey api_key example
+    sample dummy fake test testing todo fixme redacted removed hidden none null nil undefined
+    empty default placeholder mypassword yourpassword your_password your_token your_api_key
     notasecret not_a_secret secretkey secret_key xxx insert_here replace_me replaceme
-    password123 admin root letmein qwerty foobar foo bar baz abc123 s3cr3t
+    password123 password1 passw0rd p@ssw0rd p@ssword pa$$word pa55word p4ssw0rd admin123
+    test123 secret123 admin root letmein qwerty foobar foo bar baz abc123 s3cr3t s3cret
+    user username guest hunter2 mysecret mypass supersecret topsecret x-oauth-basic
+    access_token auth_token api_token client_secret private_key true false yes no tiger
     """.split()
 )
 PLACEHOLDER_PATTERN = re.compile(
     r"""
     ^\W*(?:x{3,}|\*{3,}|\.{3,}|-{3,}|_{3,}|\#{3,}|0{6,}|1{6,}|9{6,}|•{3,})\W*$  # a masked value
     | x{4,} | X{4,} | \*{3,} | •{3,}             # a partly masked value
-    | ^<[^<>]*>$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*>  # <your-api-key>
-    | \$\{[^}]*\} | \{\{[^}]*\}\} | \$\([^)]*\) | %\([^)]*\)s | ^\$[A-Za-z_][A-Za-z0-9_]*$  # ${VAR}, {{ var }}
-    | ^%[A-Za-z_]+%$ | ^@[A-Za-z_.]+@$ | ^\#\{[^}]*\}$ | ^\[[A-Z_]+\]$
+    | ^(.)\1{2,}$                               # one character repeated
+    | ^<[^<>]*>$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
+    | \$\{[^}]*\} | \{\{[^}]*\}\} | \$\([^)]*\) | %\([^)]*\)s | \(\([^)]*\)\) | \#\{  # ${VAR}, {{ var }}
+    | ^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$ | ^\$\d+$  # $VAR, $1
+    | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_ -]+\}$
+    | ^\{\d*\}$ | ^%[sd]$                       # format placeholders: {0}, {}, %s
     | (?i:^(?:your|my|insert|replace|enter|put|add)[-_ ]?(?:.*[-_ ])?(?:key|token|secret|password|pass|here|id)s?$)
     | (?i:example|placeholder|redacted|dummy|changeme|notreal|not[-_]?real|fake[-_]?key)
     """,
@@ -39,27 +55,101 @@ PLACEHOLDER_PATTERN = re.compile(
 )
 INDIRECT_REFERENCE = re.compile(
     r"""
-    ^(?:process\.env|os\.environ|os\.getenv|getenv|env\(|ENV\[|System\.getenv|config\.|settings\.|secrets\.|vars\.)
-    | ^/(?:[A-Za-z0-9_.-]+/){1,}[A-Za-z0-9_.-]+$  # a parameter-store or file path
-    | ^(?:arn|ssm|vault|secretsmanager|op|awssm|gcpsm|azkv|sm|projects):  # a secret-manager reference
+    ^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|getenv|env\(|ENV\[|ENV\.fetch|System\.getenv
+       |Deno\.env|config\.|settings\.|secrets\.|vars\.|@Microsoft\.KeyVault\()
+    | ^/(?:[A-Za-z0-9_.@-]+/){1,}[A-Za-z0-9_.@-]+$  # a parameter-store or file path
+    | ^(?:\.{1,2}|~)/[A-Za-z0-9_.@/-]+$  # a relative path
+    | ^(?:arn|ssm|vault|secretsmanager|op|awssm|gcpsm|azkv|sm|projects|ref\+[a-z]+):  # a secret-manager reference
     """,
     re.VERBOSE,
 )
+# An unquoted value that is code, not a literal: a dotted name, a call or an index.
+UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]")
 # Values that look random but are not credentials: identifiers, digests and encrypted payloads.
 KNOWN_NON_SECRETS = re.compile(
     r"""
     ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$  # UUID
     | ^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$  # subresource or lock-file integrity hash
     | ^(?:sha1|sha256|sha512|md5):[0-9a-fA-F]{16,}$
-    | ^ENC\[AES256_GCM,  # SOPS
+    | ^ENC\[(?:AES256_GCM|PKCS7),  # SOPS or hiera-eyaml
     | ^AgA[A-Za-z0-9+/]{200,}={0,2}$ | ^Ag[BCDEFGHIJKLMNOPQRSTUVWXYZ][A-Za-z0-9+/]{300,}={0,2}$  # SealedSecret
     | ^\$ANSIBLE_VAULT  # Ansible Vault
     | ^data:image/  # base64 image
-    | ^\$(?:2[abxy]?|5|6|argon2(?:id|i|d)?|pbkdf2[-_a-z0-9]*|scrypt|bcrypt)\$  # password hash
+    | ^-----BEGIN\ PGP\ MESSAGE  # PGP armor of an encrypted message
+    | ^\{[A-Za-z0-9+/]{20,}={0,2}\}$  # a Maven settings.xml password encrypted with the master password
+    | ^\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|argon2(?:id|i|d)?|pbkdf2[-_a-z0-9]*|scrypt|bcrypt)\$  # password hash
     """,
     re.VERBOSE,
 )
-ENCRYPTED_FILE_MARKERS = (b"kind: SealedSecret", b'"kind": "SealedSecret"', b"sops:\n", b'"sops": {', b"$ANSIBLE_VAULT")
+ENCRYPTED_FILE_MARKERS = (
+    b"kind: SealedSecret",
+    b'"kind": "SealedSecret"',
+    b"\nsops:\n",
+    b'"sops": {',
+    b"-----BEGIN PGP MESSAGE-----",
+)
+# Names around a 40- or 64-digit hex value that make it a git object id or a digest.
+HASH_CONTEXT = re.compile(rb"(?i)commit|sha|\brev|hash|digest|checksum|object|\btree|parent|etag|integrity")
+HASH_CONTEXT_WINDOW = 48
+
+# How variable names read, split into lowercase words: `DB_PASSWORD`, `dbPassword` and
+# `db.password` are all ["db", "password"].
+NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+NAME_TAIL = re.compile(rb"[\w.-]{0,64}\Z")
+NAME_LOOKBACK = 64
+PASSWORD_WORDS = frozenset({"password", "passwd", "passwort", "pwd", "pass", "passphrase", "passcode", "pw", "pword"})
+SECRET_WORDS = frozenset(
+    """
+    secret secrets token tokens credential credentials creds cred auth authorization oauth apikey
+    apitoken apisecret accesskey privatekey secretkey authtoken accesstoken refreshtoken
+    clientsecret appsecret masterkey signingkey encryptionkey appkey sessionkey
+    """.split()
+)
+# Words that make a following "key" a secret: `api_key`, `signingKey`.
+KEY_QUALIFIERS = frozenset(
+    {"api", "access", "private", "secret", "signing", "encryption", "master", "app", "client", "session",
+     "shared", "auth", "hmac", "jwt", "crypto", "cipher"}
+)
+PASSWORD_SUFFIXES = ("password", "passwd", "pwd", "passphrase")
+SECRET_SUFFIXES = ("secret", "token", "apikey", "accesskey", "secretkey", "privatekey", "credentials", "credential")
+# Prefixes that make a word ending in "pass" a password: `dbpass`, `rootpass`; unlike `bypass`.
+PASS_PREFIXES = frozenset(
+    {"db", "my", "root", "admin", "user", "smtp", "mail", "ftp", "app", "sql", "mysql", "pg", "redis", "ldap",
+     "bind", "sys", "ssh", "web", "api", "svc", "service", "proxy", "vnc", "rdp", "wifi", "key"}
+)
+# Single words that end like a secret but name something public or short-lived.
+PUBLIC_COMPOUNDS = frozenset(
+    {"csrftoken", "xsrftoken", "nexttoken", "pagetoken", "synctoken", "cancellationtoken", "continuationtoken",
+     "publictoken", "idempotencytoken", "resumetoken", "publickey"}
+)
+# Words that may follow the secret word without changing what the value is: `secret_key_base`,
+# `password_prod`, `apiKeyValue`. Any other word after it (`password_hint`, `token_url`,
+# `secretName`) names something else.
+SECRET_NAME_TAILS = frozenset(
+    """
+    key keys value val string str b64 base64 hex raw plain plaintext cleartext data base bytes encoded
+    secret secrets token pass password prod production dev development stage staging live local default
+    main primary secondary old new current override
+    """.split()
+)
+# Words before the secret word that make the name describe something that is not a secret.
+PUBLIC_PREFIXES = frozenset(
+    """
+    public publishable csrf xsrf next page continuation cancellation sync cursor forgot reset change
+    hint no without is has show hide toggle min max hashed hash salt encrypted
+    """.split()
+)
+# Tails of values that name a file rather than hold a secret.
+FILE_NAME = re.compile(
+    r"(?i)^[\w.-]+\.(?:txt|json|ya?ml|pem|key|p12|pfx|crt|cer|der|jks|keystore|env|ini|conf|cfg|properties|xml"
+    r"|toml|gpg|asc|enc|pub|ppk|kdbx|sh|py|js)$"
+)
+IDENTIFIER_SEGMENT = re.compile(r"[A-Za-z]+|[0-9]+|[A-Za-z0-9]{1,4}")
+SEGMENT_SEPARATORS = re.compile(r"[-_.:/]+")
+HEX_VALUE = re.compile(r"[0-9a-fA-F]+")
+BASE64_VALUE = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+NUMBER_LIKE = re.compile(r"[\d.,:_+-]+")
+ASCENDING_RUN = 5
 
 
 def shannon_entropy(text: str) -> float:
@@ -80,8 +170,23 @@ def is_sequential(text: str) -> bool:
     return False
 
 
+def longest_ascending_run(text: str) -> int:
+    """Return the longest run of letters or of digits that count up by one, as in `a1b2c3d4e5`.
+
+    Letters and digits are followed separately, so interleaved sequences count too.
+    """
+    longest = 0
+    for keep in (str.isalpha, str.isdigit):
+        characters = [character.lower() for character in text if keep(character)]
+        run = 1
+        for previous, current in zip(characters, characters[1:]):
+            run = run + 1 if ord(current) == ord(previous) + 1 else 1
+            longest = max(longest, run)
+    return longest
+
+
 def is_placeholder(secret: str) -> bool:
-    lowered = secret.lower().strip("'\"` ")
+    lowered = secret.lower().strip("'\"` <>[](){}")
     if lowered in PLACEHOLDER_WORDS:
         return True
     if PLACEHOLDER_PATTERN.search(secret):
@@ -95,6 +200,192 @@ def is_repetitive(secret: str) -> bool:
         return False
     most_common = Counter(secret).most_common(1)[0][1]
     return most_common / len(secret) > 0.6
+
+
+def name_words(name: str) -> list[str]:
+    """Split a variable name into lowercase words at case changes, digits and punctuation."""
+    return [word.lower() for word in NAME_WORD.findall(name)]
+
+
+def word_kind(word: str, previous: str | None) -> SecretKind | None:
+    """Return what one word of a name says about the value: a password, a token, or nothing."""
+    if word in PASSWORD_WORDS:
+        return "password"
+    if word in SECRET_WORDS:
+        return "token"
+    if word in ("key", "keys") and previous in KEY_QUALIFIERS:
+        return "token"
+    if word in PUBLIC_COMPOUNDS:
+        return None
+    if word.endswith(PASSWORD_SUFFIXES) or (word.endswith("pass") and word[:-4] in PASS_PREFIXES):
+        return "password"
+    if word.endswith(SECRET_SUFFIXES):
+        return "token"
+    return None
+
+
+def secret_name_kind(name: str) -> SecretKind | None:
+    """Return the kind of secret a variable name announces, or None when it names no secret.
+
+    The last secret word decides. Words after it must only qualify the value (`SECRET_KEY_BASE`),
+    and no word before it may make the name public (`public_key`, `csrf-token`).
+    """
+    words = name_words(name)
+    kind: SecretKind | None = None
+    position = -1
+    for index, word in enumerate(words):
+        found = word_kind(word, words[index - 1] if index else None)
+        if found is not None:
+            kind, position = found, index
+    if kind is None:
+        return None
+    if any(word not in SECRET_NAME_TAILS and not word.isdigit() for word in words[position + 1 :]):
+        return None
+    if any(word in PUBLIC_PREFIXES for word in words[:position]):
+        return None
+    return kind
+
+
+@functools.lru_cache(maxsize=1)
+def is_encrypted_file(data: bytes) -> bool:
+    """Return True when the buffer is a SealedSecret, a SOPS file or a PGP-encrypted message.
+
+    The cache holds the last buffer, so all candidates of one buffer cost one search. Python
+    caches the hash of a bytes object, so looking the buffer up again costs no rehash.
+    """
+    return any(marker in data for marker in ENCRYPTED_FILE_MARKERS)
+
+
+@dataclass(frozen=True)
+class CandidateContext:
+    """What a generic rule's match says about its value besides the value itself."""
+
+    name: str | None
+    quoted: bool
+    user: str | None
+    start: int
+
+    @classmethod
+    def of(cls, rule: Rule, data: bytes, match: re.Match[bytes] | None) -> CandidateContext:
+        if match is None:
+            return cls(name=None, quoted=True, user=None, start=0)
+        groups = rule.regex.groupindex
+        return cls(
+            name=full_name(data, match) if "name" in groups else None,
+            quoted=bool(match.group("q")) if "q" in groups else True,
+            user=decoded_group(match, "user") if "user" in groups else None,
+            start=match.start(rule.secret_group),
+        )
+
+
+def decoded_group(match: re.Match[bytes], group: str) -> str | None:
+    value = match.group(group)
+    return None if value is None else value.decode("utf-8", "replace")
+
+
+def full_name(data: bytes, match: re.Match[bytes]) -> str:
+    """Return the name group, extended back over the name characters just before it.
+
+    Rules start matching at the secret word, so `DB_PASSWORD` is matched from `PASSWORD`; the
+    extension recovers the `DB_` prefix without the pattern scanning every word character.
+    """
+    start = match.start("name")
+    window = data[max(0, start - NAME_LOOKBACK) : start]
+    prefix = NAME_TAIL.search(window)
+    head = prefix.group(0) if prefix else b""
+    return (head + (match.group("name") or b"")).decode("utf-8", "replace")
+
+
+def is_word(value: str) -> bool:
+    """Return True for values made of letters only, ignoring separators and surrounding punctuation.
+
+    Such values are words, translations or identifiers (`Passwort`, `__PASSWORD__`,
+    `add-password`), not passwords someone chose.
+    """
+    core = value.strip("!\"#$%&'()*+,./:;<=>?@[\\]^`{|}~-_")
+    return bool(core) and re.sub(r"[-_.\s]", "", core).isalpha()
+
+
+def is_identifier(value: str) -> bool:
+    """Return True for values such as `my-secrets-manager-secret` or `DOC_Vector_5_32`.
+
+    Every part between separators is letters only, digits only, or at most four characters.
+    """
+    segments = [segment for segment in SEGMENT_SEPARATORS.split(value) if segment]
+    return bool(segments) and all(IDENTIFIER_SEGMENT.fullmatch(segment) for segment in segments)
+
+
+def token_entropy_floor(value: str) -> float:
+    """Return the entropy a random token of this length and alphabet almost always exceeds.
+
+    The floors sit near the 0.5th percentile of uniformly random strings of the same length:
+    hex strings are capped at 3.0 bits per character, other alphabets at 3.5.
+    """
+    length_bits = math.log2(len(value))
+    if HEX_VALUE.fullmatch(value):
+        return min(3.0, 0.65 * length_bits)
+    return min(3.5, 0.75 * length_bits)
+
+
+def decoded_base64_text(value: str) -> str | None:
+    """Return the text a base64 value decodes to, or None if it is not base64 of printable text."""
+    if len(value) < 8 or not BASE64_VALUE.fullmatch(value):
+        return None
+    try:
+        text = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return text if text.isprintable() else None
+
+
+def password_rejection(value: str, named: bool) -> str | None:
+    """Check a value that a name or a syntax marks as a password.
+
+    A value found by its variable name must not be a word, because forms and translation files
+    assign labels such as `Passwort` to keys named `password`. A value found by a syntax that
+    only carries passwords (a URL's userinfo, `curl -u`) may be a word.
+    """
+    if len(value) < 3 or value.isdigit():
+        return "too short or a number"
+    if not named:
+        return None
+    if len(value) < 6:
+        return "too short"
+    if is_word(value):
+        return "a word"
+    if NUMBER_LIKE.fullmatch(value):
+        return "a number"
+    if FILE_NAME.match(value):
+        return "a file name"
+    if shannon_entropy(value) < 2.0:
+        return "low entropy"
+    return None
+
+
+def token_rejection(value: str) -> str | None:
+    """Check a value that a name marks as a token, key or secret: it must look random."""
+    if len(value) < 10:
+        return "too short"
+    if HEX_VALUE.fullmatch(value) and len(value) < 16:
+        return "too short for hex"
+    if is_identifier(value):
+        return "an identifier"
+    if not any(character.isdigit() for character in value) and (len(value) < 20 or is_word(value)):
+        return "a word"
+    if FILE_NAME.match(value):
+        return "a file name"
+    if longest_ascending_run(value) >= ASCENDING_RUN:
+        return "a made-up sequence"
+    if shannon_entropy(value) < token_entropy_floor(value):
+        return "low entropy"
+    return None
+
+
+def is_in_hash_context(value: str, data: bytes, start: int) -> bool:
+    """Return True for a 40- or 64-digit hex value with a commit, digest or hash word just before it."""
+    if len(value) not in (40, 64) or not HEX_VALUE.fullmatch(value):
+        return False
+    return HASH_CONTEXT.search(data, max(0, start - HASH_CONTEXT_WINDOW), start) is not None
 
 
 @dataclass(frozen=True)
@@ -116,8 +407,12 @@ class SecretFilter:
 
     allowlist: Allowlist = Allowlist()
 
-    def rejection(self, rule: Rule, secret: str, data: bytes) -> str | None:
-        """Return why `secret` is not reported, or None when it is a finding."""
+    def rejection(self, rule: Rule, secret: str, data: bytes, match: re.Match[bytes] | None = None) -> str | None:
+        """Return why `secret` is not reported, or None when it is a finding.
+
+        `match` is the rule's match that holds the secret; generic rules read the variable name
+        and the quoting from it.
+        """
         if self.allowlist.allows(secret):
             return "allowlisted"
         if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
@@ -126,15 +421,38 @@ class SecretFilter:
             return "placeholder"
         if not rule.generic:
             return None
-        return generic_rejection(secret, data)
+        return generic_rejection(rule, secret, data, CandidateContext.of(rule, data, match))
 
 
-def generic_rejection(secret: str, data: bytes) -> str | None:
-    """Apply the checks that only values found by name, not by format, need."""
+def generic_rejection(rule: Rule, secret: str, data: bytes, context: CandidateContext) -> str | None:
+    """Apply the checks that only values found by name or context, not by format, need."""
     if INDIRECT_REFERENCE.search(secret):
         return "reference"
+    if not context.quoted and UNQUOTED_EXPRESSION.search(secret):
+        return "expression"
     if KNOWN_NON_SECRETS.search(secret):
         return "known non-secret"
-    if any(marker in data for marker in ENCRYPTED_FILE_MARKERS):
+    if "://" in secret:
+        return "url"
+    if context.user is not None and context.user == secret:
+        return "same as the user name"
+    decoded = decoded_base64_text(secret)
+    if decoded is not None and (is_placeholder(decoded) or not decoded.strip()):
+        return "base64 of a placeholder"
+    if is_in_hash_context(secret, data, context.start):
+        return "hash"
+    if is_encrypted_file(data):
         return "encrypted file"
-    return None
+    return value_rejection(rule, secret, context)
+
+
+def value_rejection(rule: Rule, secret: str, context: CandidateContext) -> str | None:
+    """Check the value against the kind of secret its name or its rule announces."""
+    if context.name is not None:
+        kind = secret_name_kind(context.name)
+        if kind is None:
+            return "not a secret name"
+        return password_rejection(secret, named=True) if kind == "password" else token_rejection(secret)
+    if rule.secret_group == "password":
+        return password_rejection(secret, named=False)
+    return token_rejection(secret)

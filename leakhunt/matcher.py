@@ -126,11 +126,14 @@ class Matcher:
         self.known_ids = frozenset(rule.id.encode("ascii") for rule in ruleset.rules)
 
     def fired_rules(self, data: bytes) -> list[Rule]:
-        """Return the rules whose Hyperscan expression matches somewhere in `data`."""
+        """Return the rules whose Hyperscan expression matches somewhere in `data`, in ruleset order.
+
+        Ruleset order breaks ties in `drop_overlaps`, so the same rule wins on every input.
+        """
         fired: list[int] = []
         self.database.scan(data, match_event_handler=lambda rule_index, *_: fired.append(rule_index))
         rules = self.ruleset.rules
-        return [rules[index] for index in fired]
+        return [rules[index] for index in sorted(fired)]
 
     def scan(self, data: bytes) -> list[Match]:
         if not data:
@@ -151,7 +154,7 @@ class Matcher:
             if start >= end:
                 continue
             secret = data[start:end].decode("utf-8", "replace")
-            reason = self.secret_filter.rejection(rule, secret, data)
+            reason = self.secret_filter.rejection(rule, secret, data, found)
             if reason is not None:
                 log.debug("rule %s: candidate dropped (%s)", rule.id, reason)
                 continue

@@ -7,6 +7,8 @@ drops it; and UNKNOWN otherwise, which keeps the rule's confidence.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import string
 import zlib
@@ -21,6 +23,7 @@ class Verdict(enum.Enum):
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 AWS_KEY_ID_VOWELS = frozenset("AEIOU")
+CONTROL_WHITESPACE = str.maketrans("", "", "\t\r\n")
 
 
 def base62(number: int, width: int) -> str:
@@ -59,7 +62,44 @@ def aws_key_id(token: str) -> Verdict:
     return Verdict.UNKNOWN
 
 
+def decode_base64_text(token: str) -> str | None:
+    """Return the printable text that `token` is the base64 encoding of, or None."""
+    try:
+        text = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    without_whitespace = text.translate(CONTROL_WHITESPACE)
+    return text if without_whitespace and without_whitespace.isprintable() else None
+
+
+def base64_printable(token: str) -> Verdict:
+    """Reject values that are not base64 of printable text, such as a Kubernetes Secret's binary data."""
+    return Verdict.UNKNOWN if decode_base64_text(token) else Verdict.REJECTED
+
+
+def basic_auth_credentials(token: str) -> Verdict:
+    """Check an HTTP Basic credential: base64 of `user:password` (RFC 7617).
+
+    A value that does not decode to that form (a JWT, a masked value) is rejected, and so is
+    one whose password is empty or a placeholder, unless the user part is long enough to be an
+    API key sent as the user name.
+    """
+    from leakhunt.filters import is_placeholder
+
+    text = decode_base64_text(token)
+    if text is None or ":" not in text:
+        return Verdict.REJECTED
+    user, _, password = text.partition(":")
+    if password and not is_placeholder(password):
+        return Verdict.UNKNOWN
+    if not password and len(user) >= 16 and not is_placeholder(user):
+        return Verdict.UNKNOWN
+    return Verdict.REJECTED
+
+
 VALIDATORS: dict[str, Callable[[str], Verdict]] = {
     "crc32-base62-suffix": crc32_base62_suffix,
     "aws-key-id": aws_key_id,
+    "base64-printable": base64_printable,
+    "basic-auth-credentials": basic_auth_credentials,
 }
