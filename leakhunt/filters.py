@@ -48,6 +48,7 @@ PLACEHOLDER_PATTERN = re.compile(
     | ^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$ | ^\$\d+$  # $VAR, $1
     | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_ -]+\}$
     | ^\{\d*\}$ | ^%[sd]$                       # format placeholders: {0}, {}, %s
+    | \.\.\.$ | …                                # a value cut short in docs or logs
     | (?i:^(?:your|my|insert|replace|enter|put|add)[-_ ]?(?:.*[-_ ])?(?:key|token|secret|password|pass|here|id)s?$)
     | (?i:example|placeholder|redacted|dummy|changeme|notreal|not[-_]?real|fake[-_]?key)
     """,
@@ -63,13 +64,14 @@ INDIRECT_REFERENCE = re.compile(
     """,
     re.VERBOSE,
 )
+# A value that starts with a shell, PHP or Perl variable: `$password`, `${HOME}x`, `$(cat f)`.
+VARIABLE_START = re.compile(r"^\$[A-Za-z_{(]")
 # An unquoted value that is code, not a literal: a dotted name, a call or an index.
 UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]")
 # Values that look random but are not credentials: identifiers, digests and encrypted payloads.
 KNOWN_NON_SECRETS = re.compile(
     r"""
-    ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$  # UUID
-    | ^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$  # subresource or lock-file integrity hash
+    ^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$  # subresource or lock-file integrity hash
     | ^(?:sha1|sha256|sha512|md5):[0-9a-fA-F]{16,}$
     | ^ENC\[(?:AES256_GCM|PKCS7),  # SOPS or hiera-eyaml
     | ^AgA[A-Za-z0-9+/]{200,}={0,2}$ | ^Ag[BCDEFGHIJKLMNOPQRSTUVWXYZ][A-Za-z0-9+/]{300,}={0,2}$  # SealedSecret
@@ -81,6 +83,10 @@ KNOWN_NON_SECRETS = re.compile(
     """,
     re.VERBOSE,
 )
+# A UUID is random, but in a name = value pair it is far more often an identifier (a client,
+# tenant, credentials or key id) than a secret. In an HTTP header named Authorization or
+# X-Api-Key the protocol makes it a credential, so header rules keep UUIDs.
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ENCRYPTED_FILE_MARKERS = (
     b"kind: SealedSecret",
     b'"kind": "SealedSecret"',
@@ -135,8 +141,8 @@ SECRET_NAME_TAILS = frozenset(
 # Words before the secret word that make the name describe something that is not a secret.
 PUBLIC_PREFIXES = frozenset(
     """
-    public publishable csrf xsrf next page continuation cancellation sync cursor forgot reset change
-    hint no without is has show hide toggle min max hashed hash salt encrypted
+    public publishable csrf xsrf authenticity next page continuation cancellation sync cursor forgot
+    reset change add edit hint no without is has show hide toggle min max hashed hash salt encrypted
     """.split()
 )
 # Tails of values that name a file rather than hold a secret.
@@ -144,11 +150,18 @@ FILE_NAME = re.compile(
     r"(?i)^[\w.-]+\.(?:txt|json|ya?ml|pem|key|p12|pfx|crt|cer|der|jks|keystore|env|ini|conf|cfg|properties|xml"
     r"|toml|gpg|asc|enc|pub|ppk|kdbx|sh|py|js)$"
 )
-IDENTIFIER_SEGMENT = re.compile(r"[A-Za-z]+|[0-9]+|[A-Za-z0-9]{1,4}")
+# Parts of identifiers: words in any case style, acronyms, numbers, and short tags such as v2 or rc0.
+IDENTIFIER_SEGMENT = re.compile(r"(?:[A-Z]?[a-z]+)+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[a-z]{1,4}[0-9]{1,4}[a-z]{0,2}")
 SEGMENT_SEPARATORS = re.compile(r"[-_.:/]+")
 HEX_VALUE = re.compile(r"[0-9a-fA-F]+")
 BASE64_VALUE = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 NUMBER_LIKE = re.compile(r"[\d.,:_+-]+")
+# Punctuation that labels and translations carry around a word (`Password:`, `(Passwort)`).
+# Symbols such as $ # @ % stay, because a chosen password often ends or starts with one.
+SENTENCE_PUNCTUATION = "!\"'()*,./:;<>?[]`{}-_ "
+WORD_SEPARATORS = re.compile(r"[-_.\s]")
+# A CSS selector or page anchor: `#add-password`, `.token-field`.
+SELECTOR = re.compile(r"^[#.][A-Za-z][\w-]*$")
 ASCENDING_RUN = 5
 
 
@@ -258,23 +271,33 @@ def is_encrypted_file(data: bytes) -> bool:
 
 @dataclass(frozen=True)
 class CandidateContext:
-    """What a generic rule's match says about its value besides the value itself."""
+    """What a generic rule's match says about its value besides the value itself.
+
+    Rules pass it through named groups: `name` (the variable name), `header` (an HTTP header
+    name, which makes the value a credential by protocol), `q` (the opening quote, empty for
+    an unquoted value) and `user` (the user name next to a password).
+    """
 
     name: str | None
     quoted: bool
     user: str | None
     start: int
+    in_header: bool = False
 
     @classmethod
     def of(cls, rule: Rule, data: bytes, match: re.Match[bytes] | None) -> CandidateContext:
         if match is None:
             return cls(name=None, quoted=True, user=None, start=0)
         groups = rule.regex.groupindex
+        name = full_name(data, match, "name") if "name" in groups else None
+        if "header" in groups:
+            name = decoded_group(match, "header")
         return cls(
-            name=full_name(data, match) if "name" in groups else None,
+            name=name,
             quoted=bool(match.group("q")) if "q" in groups else True,
             user=decoded_group(match, "user") if "user" in groups else None,
             start=match.start(rule.secret_group),
+            in_header="header" in groups,
         )
 
 
@@ -283,17 +306,17 @@ def decoded_group(match: re.Match[bytes], group: str) -> str | None:
     return None if value is None else value.decode("utf-8", "replace")
 
 
-def full_name(data: bytes, match: re.Match[bytes]) -> str:
+def full_name(data: bytes, match: re.Match[bytes], group: str) -> str:
     """Return the name group, extended back over the name characters just before it.
 
     Rules start matching at the secret word, so `DB_PASSWORD` is matched from `PASSWORD`; the
     extension recovers the `DB_` prefix without the pattern scanning every word character.
     """
-    start = match.start("name")
+    start = match.start(group)
     window = data[max(0, start - NAME_LOOKBACK) : start]
     prefix = NAME_TAIL.search(window)
     head = prefix.group(0) if prefix else b""
-    return (head + (match.group("name") or b"")).decode("utf-8", "replace")
+    return (head + (match.group(group) or b"")).decode("utf-8", "replace")
 
 
 def is_word(value: str) -> bool:
@@ -302,8 +325,8 @@ def is_word(value: str) -> bool:
     Such values are words, translations or identifiers (`Passwort`, `__PASSWORD__`,
     `add-password`), not passwords someone chose.
     """
-    core = value.strip("!\"#$%&'()*+,./:;<=>?@[\\]^`{|}~-_")
-    return bool(core) and re.sub(r"[-_.\s]", "", core).isalpha()
+    core = value.strip(SENTENCE_PUNCTUATION)
+    return bool(core) and WORD_SEPARATORS.sub("", core).isalpha()
 
 
 def is_identifier(value: str) -> bool:
@@ -351,7 +374,7 @@ def password_rejection(value: str, named: bool) -> str | None:
         return None
     if len(value) < 6:
         return "too short"
-    if is_word(value):
+    if is_word(value) or SELECTOR.match(value):
         return "a word"
     if NUMBER_LIKE.fullmatch(value):
         return "a number"
@@ -428,10 +451,14 @@ def generic_rejection(rule: Rule, secret: str, data: bytes, context: CandidateCo
     """Apply the checks that only values found by name or context, not by format, need."""
     if INDIRECT_REFERENCE.search(secret):
         return "reference"
+    if VARIABLE_START.match(secret):
+        return "variable"
     if not context.quoted and UNQUOTED_EXPRESSION.search(secret):
         return "expression"
     if KNOWN_NON_SECRETS.search(secret):
         return "known non-secret"
+    if UUID.match(secret) and not context.in_header:
+        return "uuid"
     if "://" in secret:
         return "url"
     if context.user is not None and context.user == secret:
