@@ -46,7 +46,7 @@ PLACEHOLDER_PATTERN = re.compile(
     | ^<[^<>]*>$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
     | \$\{[^}]*\} | \{\{[^}]*\}\} | \$\([^)]*\) | %\([^)]*\)s | \(\([^)]*\)\) | \#\{  # ${VAR}, {{ var }}
     | ^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$ | ^\$\d+$  # $VAR, $1
-    | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_ -]+\}$
+    | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_][\w.\[\]'" -]*\}$
     | ^\{\d*\}$ | ^%[sd]$                       # format placeholders: {0}, {}, %s
     | \.\.\.$ | …                                # a value cut short in docs or logs
     | (?i:^(?:your|my|insert|replace|enter|put|add)[-_ ]?(?:.*[-_ ])?(?:key|token|secret|password|pass|here|id)s?$)
@@ -66,8 +66,9 @@ INDIRECT_REFERENCE = re.compile(
 )
 # A value that starts with a shell, PHP or Perl variable: `$password`, `${HOME}x`, `$(cat f)`.
 VARIABLE_START = re.compile(r"^\$[A-Za-z_{(]")
-# An unquoted value that is code, not a literal: a dotted name, a call or an index.
-UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]")
+# An unquoted value that is code, not a literal: a dotted name, a call, an index, or an
+# assignment such as the default in `token: Token=None` (`=` other than base64 padding).
+UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]|=(?!=*$)")
 # Values that look random but are not credentials: identifiers, digests and encrypted payloads.
 KNOWN_NON_SECRETS = re.compile(
     r"""
@@ -101,7 +102,7 @@ HASH_CONTEXT_WINDOW = 48
 # How variable names read, split into lowercase words: `DB_PASSWORD`, `dbPassword` and
 # `db.password` are all ["db", "password"].
 NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-NAME_TAIL = re.compile(rb"[\w.-]{0,64}\Z")
+NAME_HEAD_REVERSED = re.compile(rb"[\w.-]{0,64}")
 NAME_LOOKBACK = 64
 PASSWORD_WORDS = frozenset({"password", "passwd", "passwort", "pwd", "pass", "passphrase", "passcode", "pw", "pword"})
 SECRET_WORDS = frozenset(
@@ -151,7 +152,7 @@ FILE_NAME = re.compile(
     r"|toml|gpg|asc|enc|pub|ppk|kdbx|sh|py|js)$"
 )
 # Parts of identifiers: words in any case style, acronyms, numbers, and short tags such as v2 or rc0.
-IDENTIFIER_SEGMENT = re.compile(r"(?:[A-Z]?[a-z]+)+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[a-z]{1,4}[0-9]{1,4}[a-z]{0,2}")
+IDENTIFIER_SEGMENT = re.compile(r"[a-z]+[0-9]*|(?:[A-Z]?[a-z]{2,})+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[a-z]{1,4}[0-9]{1,4}[a-z]{0,2}")
 SEGMENT_SEPARATORS = re.compile(r"[-_.:/]+")
 HEX_VALUE = re.compile(r"[0-9a-fA-F]+")
 BASE64_VALUE = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
@@ -163,6 +164,15 @@ WORD_SEPARATORS = re.compile(r"[-_.\s]")
 # A CSS selector or page anchor: `#add-password`, `.token-field`.
 SELECTOR = re.compile(r"^[#.][A-Za-z][\w-]*$")
 ASCENDING_RUN = 5
+CAMEL_CASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+CAPITALIZED_WORD = re.compile(r"[A-Z][a-z]{2,}")
+# An index or a call inside a value, as in `Jobs[-1].JobId` or `getToken()`: code, not a token.
+CODE_EXPRESSION = re.compile(r"\w\[-?\w*\]|\w\(")
+# Words that make a value containing them an example: `changeme-in-prod`, `not-a-secret-key`.
+PLACEHOLDER_INFIXES = ("changeme", "example", "sample")
+TOKEN_PLACEHOLDER_INFIXES = ("password", "passwort", "passwd", "secret")
+TRAILING_DIGITS_AND_SYMBOLS = "0123456789!@#$%^&*._-?"
+LEETSPEAK = str.maketrans({"@": "a", "4": "a", "5": "s", "$": "s", "0": "o", "1": "i", "3": "e", "7": "t"})
 
 
 def shannon_entropy(text: str) -> float:
@@ -183,19 +193,27 @@ def is_sequential(text: str) -> bool:
     return False
 
 
-def longest_ascending_run(text: str) -> int:
-    """Return the longest run of letters or of digits that count up by one, as in `a1b2c3d4e5`.
-
-    Letters and digits are followed separately, so interleaved sequences count too.
-    """
-    longest = 0
-    for keep in (str.isalpha, str.isdigit):
-        characters = [character.lower() for character in text if keep(character)]
-        run = 1
-        for previous, current in zip(characters, characters[1:]):
-            run = run + 1 if ord(current) == ord(previous) + 1 else 1
-            longest = max(longest, run)
+def ascending_run(characters: str) -> int:
+    """Return the longest run of characters that each count up by one from the previous one."""
+    longest = run = 1 if characters else 0
+    for previous, current in zip(characters, characters[1:]):
+        run = run + 1 if ord(current) == ord(previous) + 1 else 1
+        longest = max(longest, run)
     return longest
+
+
+def is_made_up_sequence(text: str) -> bool:
+    """Return True for values typed as a sequence: `abcdefg12346` or `a1b2c3d4e5f6g7h8`.
+
+    A run of five counting characters, or letters and digits that both count when read apart,
+    almost never occurs in a random token.
+    """
+    lowered = text.lower()
+    if ascending_run(lowered) >= ASCENDING_RUN:
+        return True
+    letters = "".join(character for character in lowered if character.isalpha())
+    digits = "".join(character for character in lowered if character.isdigit())
+    return ascending_run(letters) >= ASCENDING_RUN + 1 and ascending_run(digits) >= ASCENDING_RUN - 1
 
 
 def is_placeholder(secret: str) -> bool:
@@ -211,7 +229,7 @@ def is_repetitive(secret: str) -> bool:
     """Return True when one character makes up most of the value, as in `aaaaaaab`."""
     if len(secret) < 8:
         return False
-    most_common = Counter(secret).most_common(1)[0][1]
+    most_common = max(map(secret.count, set(secret)))
     return most_common / len(secret) > 0.6
 
 
@@ -300,6 +318,16 @@ class CandidateContext:
             in_header="header" in groups,
         )
 
+    def secret_kind(self, rule: Rule) -> SecretKind | None:
+        """Return the kind of secret the name announces, or, without a name, the rule's group says.
+
+        A rule whose secret group is named `password` finds passwords by syntax (URL user
+        information, `curl -u`); any other unnamed value must look like a token.
+        """
+        if self.name is not None:
+            return secret_name_kind(self.name)
+        return "password" if rule.secret_group == "password" else "token"
+
 
 def decoded_group(match: re.Match[bytes], group: str) -> str | None:
     value = match.group(group)
@@ -313,9 +341,8 @@ def full_name(data: bytes, match: re.Match[bytes], group: str) -> str:
     extension recovers the `DB_` prefix without the pattern scanning every word character.
     """
     start = match.start(group)
-    window = data[max(0, start - NAME_LOOKBACK) : start]
-    prefix = NAME_TAIL.search(window)
-    head = prefix.group(0) if prefix else b""
+    reversed_window = data[max(0, start - NAME_LOOKBACK) : start][::-1]
+    head = NAME_HEAD_REVERSED.match(reversed_window).group(0)[::-1]  # type: ignore[union-attr]
     return (head + (match.group(group) or b"")).decode("utf-8", "replace")
 
 
@@ -336,6 +363,39 @@ def is_identifier(value: str) -> bool:
     """
     segments = [segment for segment in SEGMENT_SEPARATORS.split(value) if segment]
     return bool(segments) and all(IDENTIFIER_SEGMENT.fullmatch(segment) for segment in segments)
+
+
+def is_camel_case_name(value: str) -> bool:
+    """Return True for names such as `AWSAccessKeyId`: capitalized words, 3.5 characters on average.
+
+    Random tokens switch case or between letters and digits every two characters or so, and
+    rarely hold two capitalized runs of three letters.
+    """
+    if not CAMEL_CASE_NAME.fullmatch(value) or len(CAPITALIZED_WORD.findall(value)) < 2:
+        return False
+    words = NAME_WORD.findall(value)
+    return len(value) / len(words) >= 3.5
+
+
+def is_phrase(value: str) -> bool:
+    """Return True for sentences written as one word, as in `PassWordMustBeAtLeast6Chars.`."""
+    core = value.strip(SENTENCE_PUNCTUATION).rstrip(TRAILING_DIGITS_AND_SYMBOLS)
+    return len(CAPITALIZED_WORD.findall(core)) >= 3 and is_camel_case_name(core)
+
+
+def contains_placeholder_word(value: str, kind: SecretKind) -> bool:
+    """Return True when a value spells a placeholder, also in leetspeak or with a suffix: `P@55w0rd!`.
+
+    Any value containing `example` or `changeme` is one. A token containing `password` or
+    `secret` is one too; a password may contain those words (`CleartextPassword1`), because
+    people do choose such passwords.
+    """
+    lowered = value.lower()
+    infixes = PLACEHOLDER_INFIXES if kind == "password" else PLACEHOLDER_INFIXES + TOKEN_PLACEHOLDER_INFIXES
+    if any(word in lowered for word in infixes):
+        return True
+    plain = lowered.rstrip(TRAILING_DIGITS_AND_SYMBOLS).translate(LEETSPEAK)
+    return plain in PLACEHOLDER_WORDS
 
 
 def token_entropy_floor(value: str) -> float:
@@ -376,6 +436,8 @@ def password_rejection(value: str, named: bool) -> str | None:
         return "too short"
     if is_word(value) or SELECTOR.match(value):
         return "a word"
+    if is_phrase(value):
+        return "a phrase"
     if NUMBER_LIKE.fullmatch(value):
         return "a number"
     if FILE_NAME.match(value):
@@ -385,19 +447,22 @@ def password_rejection(value: str, named: bool) -> str | None:
     return None
 
 
-def token_rejection(value: str) -> str | None:
-    """Check a value that a name marks as a token, key or secret: it must look random."""
+def token_rejection(value: str, context: CandidateContext) -> str | None:
+    """Check a value that a name marks as a token, key or secret: it must look random.
+
+    Hex values need 20 digits, because 16-digit hex strings are mostly ids and digests in
+    data files; in an HTTP credential header 16 are enough.
+    """
     if len(value) < 10:
         return "too short"
-    if HEX_VALUE.fullmatch(value) and len(value) < 16:
+    is_hex = HEX_VALUE.fullmatch(value) is not None
+    if is_hex and len(value) < (16 if context.in_header else 20):
         return "too short for hex"
-    if is_identifier(value):
+    if not is_hex and (is_identifier(value) or is_camel_case_name(value) or CODE_EXPRESSION.search(value)):
         return "an identifier"
-    if not any(character.isdigit() for character in value) and (len(value) < 20 or is_word(value)):
-        return "a word"
     if FILE_NAME.match(value):
         return "a file name"
-    if longest_ascending_run(value) >= ASCENDING_RUN:
+    if is_made_up_sequence(value):
         return "a made-up sequence"
     if shannon_entropy(value) < token_entropy_floor(value):
         return "low entropy"
@@ -433,36 +498,63 @@ class SecretFilter:
     def rejection(self, rule: Rule, secret: str, data: bytes, match: re.Match[bytes] | None = None) -> str | None:
         """Return why `secret` is not reported, or None when it is a finding.
 
-        `match` is the rule's match that holds the secret; generic rules read the variable name
-        and the quoting from it.
+        `match` is the rule's match that holds the secret; generic rules read the variable name,
+        the quoting and the user name from it.
         """
         if self.allowlist.allows(secret):
             return "allowlisted"
-        if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
-            return "low entropy"
-        if is_placeholder(secret) or is_repetitive(secret):
-            return "placeholder"
         if not rule.generic:
-            return None
-        return generic_rejection(rule, secret, data, CandidateContext.of(rule, data, match))
+            return format_rejection(rule, secret)
+
+        context = CandidateContext.of(rule, data, match)
+        kind = context.secret_kind(rule)
+        if kind is None:
+            return "not a secret name"
+        return format_rejection(rule, secret) or generic_rejection(secret, data, context, kind)
 
 
-def generic_rejection(rule: Rule, secret: str, data: bytes, context: CandidateContext) -> str | None:
+def format_rejection(rule: Rule, secret: str) -> str | None:
+    """Apply the checks that every rule needs: its entropy floor and placeholders."""
+    if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
+        return "low entropy"
+    if is_placeholder(secret) or is_repetitive(secret):
+        return "placeholder"
+    return None
+
+
+def generic_rejection(secret: str, data: bytes, context: CandidateContext, kind: SecretKind) -> str | None:
     """Apply the checks that only values found by name or context, not by format, need."""
+    reason = reference_rejection(secret, context) or known_value_rejection(secret, data, context, kind)
+    if reason is not None:
+        return reason
+    if kind == "password":
+        return password_rejection(secret, named=context.name is not None)
+    return token_rejection(secret, context)
+
+
+def reference_rejection(secret: str, context: CandidateContext) -> str | None:
+    """Reject values that point at a secret instead of holding one: variables, paths, code, URLs."""
     if INDIRECT_REFERENCE.search(secret):
         return "reference"
     if VARIABLE_START.match(secret):
         return "variable"
     if not context.quoted and UNQUOTED_EXPRESSION.search(secret):
         return "expression"
+    if "://" in secret:
+        return "url"
+    return None
+
+
+def known_value_rejection(secret: str, data: bytes, context: CandidateContext, kind: SecretKind) -> str | None:
+    """Reject values that are known not to be credentials, or that only stand in for one."""
     if KNOWN_NON_SECRETS.search(secret):
         return "known non-secret"
     if UUID.match(secret) and not context.in_header:
         return "uuid"
-    if "://" in secret:
-        return "url"
     if context.user is not None and context.user == secret:
         return "same as the user name"
+    if contains_placeholder_word(secret, kind):
+        return "placeholder"
     decoded = decoded_base64_text(secret)
     if decoded is not None and (is_placeholder(decoded) or not decoded.strip()):
         return "base64 of a placeholder"
@@ -470,16 +562,4 @@ def generic_rejection(rule: Rule, secret: str, data: bytes, context: CandidateCo
         return "hash"
     if is_encrypted_file(data):
         return "encrypted file"
-    return value_rejection(rule, secret, context)
-
-
-def value_rejection(rule: Rule, secret: str, context: CandidateContext) -> str | None:
-    """Check the value against the kind of secret its name or its rule announces."""
-    if context.name is not None:
-        kind = secret_name_kind(context.name)
-        if kind is None:
-            return "not a secret name"
-        return password_rejection(secret, named=True) if kind == "password" else token_rejection(secret)
-    if rule.secret_group == "password":
-        return password_rejection(secret, named=False)
-    return token_rejection(secret)
+    return None
