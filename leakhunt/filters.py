@@ -67,14 +67,14 @@ INDIRECT_REFERENCE = re.compile(
 # A value that starts with a shell, PHP or Perl variable: `$password`, `${HOME}x`, `$(cat f)`.
 VARIABLE_START = re.compile(r"^\$[A-Za-z_{(]")
 # An unquoted value that is code, not a literal: a dotted name, a call, an index, or an
-# assignment such as the default in `token: Token=None` (`=` other than base64 padding).
-UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]|=(?!=*$)")
+# assignment of one name to another such as the default in `token: Token=None`.
+UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]|^[A-Za-z_][\w.]*=[A-Za-z_][\w.]*$")
 # Values that look random but are not credentials: identifiers, digests and encrypted payloads.
 KNOWN_NON_SECRETS = re.compile(
     r"""
     ^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$  # subresource or lock-file integrity hash
     | ^(?:sha1|sha256|sha512|md5):[0-9a-fA-F]{16,}$
-    | ^ENC\[(?:AES256_GCM|PKCS7),  # SOPS or hiera-eyaml
+    | ^ENC\[(?:AES256_GCM|PKCS7)  # SOPS or hiera-eyaml
     | ^AgA[A-Za-z0-9+/]{200,}={0,2}$ | ^Ag[BCDEFGHIJKLMNOPQRSTUVWXYZ][A-Za-z0-9+/]{300,}={0,2}$  # SealedSecret
     | ^\$ANSIBLE_VAULT  # Ansible Vault
     | ^data:image/  # base64 image
@@ -167,7 +167,7 @@ ASCENDING_RUN = 5
 CAMEL_CASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 CAPITALIZED_WORD = re.compile(r"[A-Z][a-z]{2,}")
 # An index or a call inside a value, as in `Jobs[-1].JobId` or `getToken()`: code, not a token.
-CODE_EXPRESSION = re.compile(r"\w\[-?\w*\]|\w\(")
+CODE_EXPRESSION = re.compile(r"[A-Za-z_]\w*\[-?\w*\]|[A-Za-z_]\w+\([^()]*\)")
 # Words that make a value containing them an example: `changeme-in-prod`, `not-a-secret-key`.
 PLACEHOLDER_INFIXES = ("changeme", "example", "sample")
 TOKEN_PLACEHOLDER_INFIXES = ("password", "passwort", "passwd", "secret")
@@ -365,8 +365,8 @@ def is_identifier(value: str) -> bool:
     return bool(segments) and all(IDENTIFIER_SEGMENT.fullmatch(segment) for segment in segments)
 
 
-def is_camel_case_name(value: str) -> bool:
-    """Return True for names such as `AWSAccessKeyId`: capitalized words, 3.5 characters on average.
+def is_camel_case_name(value: str, min_word_length: float = 3.5) -> bool:
+    """Return True for names such as `AWSAccessKeyId`: capitalized words, 3.5 characters each on average.
 
     Random tokens switch case or between letters and digits every two characters or so, and
     rarely hold two capitalized runs of three letters.
@@ -374,13 +374,13 @@ def is_camel_case_name(value: str) -> bool:
     if not CAMEL_CASE_NAME.fullmatch(value) or len(CAPITALIZED_WORD.findall(value)) < 2:
         return False
     words = NAME_WORD.findall(value)
-    return len(value) / len(words) >= 3.5
+    return len(value) / len(words) >= min_word_length
 
 
 def is_phrase(value: str) -> bool:
     """Return True for sentences written as one word, as in `PassWordMustBeAtLeast6Chars.`."""
     core = value.strip(SENTENCE_PUNCTUATION).rstrip(TRAILING_DIGITS_AND_SYMBOLS)
-    return len(CAPITALIZED_WORD.findall(core)) >= 3 and is_camel_case_name(core)
+    return len(CAPITALIZED_WORD.findall(core)) >= 3 and is_camel_case_name(core, min_word_length=3.0)
 
 
 def contains_placeholder_word(value: str, kind: SecretKind) -> bool:
@@ -470,10 +470,14 @@ def token_rejection(value: str, context: CandidateContext) -> str | None:
 
 
 def is_in_hash_context(value: str, data: bytes, start: int) -> bool:
-    """Return True for a 40- or 64-digit hex value with a commit, digest or hash word just before it."""
+    """Return True for a 40- or 64-digit hex value after a commit, digest or hash word on its line."""
     if len(value) not in (40, 64) or not HEX_VALUE.fullmatch(value):
         return False
-    return HASH_CONTEXT.search(data, max(0, start - HASH_CONTEXT_WINDOW), start) is not None
+    window_start = max(0, start - HASH_CONTEXT_WINDOW)
+    newline = data.rfind(b"\n", window_start, start)
+    if newline >= 0:
+        window_start = newline + 1
+    return HASH_CONTEXT.search(data, window_start, start) is not None
 
 
 @dataclass(frozen=True)
@@ -524,7 +528,11 @@ def format_rejection(rule: Rule, secret: str) -> str | None:
 
 def generic_rejection(secret: str, data: bytes, context: CandidateContext, kind: SecretKind) -> str | None:
     """Apply the checks that only values found by name or context, not by format, need."""
-    reason = reference_rejection(secret, context) or known_value_rejection(secret, data, context, kind)
+    reason = (
+        known_value_rejection(secret, context)
+        or reference_rejection(secret, context)
+        or stand_in_rejection(secret, data, context, kind)
+    )
     if reason is not None:
         return reason
     if kind == "password":
@@ -545,12 +553,17 @@ def reference_rejection(secret: str, context: CandidateContext) -> str | None:
     return None
 
 
-def known_value_rejection(secret: str, data: bytes, context: CandidateContext, kind: SecretKind) -> str | None:
-    """Reject values that are known not to be credentials, or that only stand in for one."""
+def known_value_rejection(secret: str, context: CandidateContext) -> str | None:
+    """Reject values whose form is known not to be a credential: digests, ids, encrypted data."""
     if KNOWN_NON_SECRETS.search(secret):
         return "known non-secret"
     if UUID.match(secret) and not context.in_header:
         return "uuid"
+    return None
+
+
+def stand_in_rejection(secret: str, data: bytes, context: CandidateContext, kind: SecretKind) -> str | None:
+    """Reject values that only stand in for a secret, or sit where no plain secret can be."""
     if context.user is not None and context.user == secret:
         return "same as the user name"
     if contains_placeholder_word(secret, kind):

@@ -80,14 +80,14 @@ def base64_printable(token: str) -> Verdict:
 def basic_auth_credentials(token: str) -> Verdict:
     """Check an HTTP Basic credential: base64 of `user:password` (RFC 7617).
 
-    A value that does not decode to that form (a JWT, a masked value) is rejected, and so is
-    one whose password is empty or a placeholder, unless the user part is long enough to be an
-    API key sent as the user name.
+    A value that does not decode to that form (a JSON object such as a JWT header, a masked
+    value) is rejected, and so is one whose password is empty or a placeholder, unless the user
+    part is long enough to be an API key sent as the user name.
     """
     from leakhunt.filters import is_placeholder
 
     text = decode_base64_text(token)
-    if text is None or ":" not in text:
+    if text is None or ":" not in text or text.startswith("{"):
         return Verdict.REJECTED
     user, _, password = text.partition(":")
     if password and not is_placeholder(password):
