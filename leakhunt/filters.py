@@ -15,15 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
 
 from leakhunt.rules import Rule
-
-SecretKind = Literal["password", "token"]
+from leakhunt.secret_names import NAME_WORD, SecretKind, secret_name_kind
 
 # Values that stand in for a secret in docs, templates and masked output.
 PLACEHOLDER_WORDS = frozenset(
@@ -99,53 +98,9 @@ ENCRYPTED_FILE_MARKERS = (
 HASH_CONTEXT = re.compile(rb"(?i)commit|sha|\brev|hash|digest|checksum|object|\btree|parent|etag|integrity")
 HASH_CONTEXT_WINDOW = 48
 
-# How variable names read, split into lowercase words: `DB_PASSWORD`, `dbPassword` and
-# `db.password` are all ["db", "password"].
-NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# The characters of a variable name, read backwards from where a rule's match starts.
 NAME_HEAD_REVERSED = re.compile(rb"[\w.-]{0,64}")
 NAME_LOOKBACK = 64
-PASSWORD_WORDS = frozenset({"password", "passwd", "passwort", "pwd", "pass", "passphrase", "passcode", "pw", "pword"})
-SECRET_WORDS = frozenset(
-    """
-    secret secrets token tokens credential credentials creds cred auth authorization oauth apikey
-    apitoken apisecret accesskey privatekey secretkey authtoken accesstoken refreshtoken
-    clientsecret appsecret masterkey signingkey encryptionkey appkey sessionkey
-    """.split()
-)
-# Words that make a following "key" a secret: `api_key`, `signingKey`.
-KEY_QUALIFIERS = frozenset(
-    {"api", "access", "private", "secret", "signing", "encryption", "master", "app", "client", "session",
-     "shared", "auth", "hmac", "jwt", "crypto", "cipher"}
-)
-PASSWORD_SUFFIXES = ("password", "passwd", "pwd", "passphrase")
-SECRET_SUFFIXES = ("secret", "token", "apikey", "accesskey", "secretkey", "privatekey", "credentials", "credential")
-# Prefixes that make a word ending in "pass" a password: `dbpass`, `rootpass`; unlike `bypass`.
-PASS_PREFIXES = frozenset(
-    {"db", "my", "root", "admin", "user", "smtp", "mail", "ftp", "app", "sql", "mysql", "pg", "redis", "ldap",
-     "bind", "sys", "ssh", "web", "api", "svc", "service", "proxy", "vnc", "rdp", "wifi", "key"}
-)
-# Single words that end like a secret but name something public or short-lived.
-PUBLIC_COMPOUNDS = frozenset(
-    {"csrftoken", "xsrftoken", "nexttoken", "pagetoken", "synctoken", "cancellationtoken", "continuationtoken",
-     "publictoken", "idempotencytoken", "resumetoken", "publickey"}
-)
-# Words that may follow the secret word without changing what the value is: `secret_key_base`,
-# `password_prod`, `apiKeyValue`. Any other word after it (`password_hint`, `token_url`,
-# `secretName`) names something else.
-SECRET_NAME_TAILS = frozenset(
-    """
-    key keys value val string str b64 base64 hex raw plain plaintext cleartext data base bytes encoded
-    secret secrets token pass password prod production dev development stage staging live local default
-    main primary secondary old new current override
-    """.split()
-)
-# Words before the secret word that make the name describe something that is not a secret.
-PUBLIC_PREFIXES = frozenset(
-    """
-    public publishable csrf xsrf authenticity next page continuation cancellation sync cursor forgot
-    reset change add edit hint no without is has show hide toggle min max hashed hash salt encrypted
-    """.split()
-)
 # Tails of values that name a file rather than hold a secret.
 FILE_NAME = re.compile(
     r"(?i)^[\w.-]+\.(?:txt|json|ya?ml|pem|key|p12|pfx|crt|cer|der|jks|keystore|env|ini|conf|cfg|properties|xml"
@@ -196,7 +151,7 @@ def is_sequential(text: str) -> bool:
 def ascending_run(characters: str) -> int:
     """Return the longest run of characters that each count up by one from the previous one."""
     longest = run = 1 if characters else 0
-    for previous, current in zip(characters, characters[1:]):
+    for previous, current in itertools.pairwise(characters):
         run = run + 1 if ord(current) == ord(previous) + 1 else 1
         longest = max(longest, run)
     return longest
@@ -217,6 +172,7 @@ def is_made_up_sequence(text: str) -> bool:
 
 
 def is_placeholder(secret: str) -> bool:
+    """Return True for masked values, template variables, stand-in words and typed sequences."""
     lowered = secret.lower().strip("'\"` <>[](){}")
     if lowered in PLACEHOLDER_WORDS:
         return True
@@ -233,56 +189,12 @@ def is_repetitive(secret: str) -> bool:
     return most_common / len(secret) > 0.6
 
 
-def name_words(name: str) -> list[str]:
-    """Split a variable name into lowercase words at case changes, digits and punctuation."""
-    return [word.lower() for word in NAME_WORD.findall(name)]
-
-
-def word_kind(word: str, previous: str | None) -> SecretKind | None:
-    """Return what one word of a name says about the value: a password, a token, or nothing."""
-    if word in PASSWORD_WORDS:
-        return "password"
-    if word in SECRET_WORDS:
-        return "token"
-    if word in ("key", "keys") and previous in KEY_QUALIFIERS:
-        return "token"
-    if word in PUBLIC_COMPOUNDS:
-        return None
-    if word.endswith(PASSWORD_SUFFIXES) or (word.endswith("pass") and word[:-4] in PASS_PREFIXES):
-        return "password"
-    if word.endswith(SECRET_SUFFIXES):
-        return "token"
-    return None
-
-
-def secret_name_kind(name: str) -> SecretKind | None:
-    """Return the kind of secret a variable name announces, or None when it names no secret.
-
-    The last secret word decides. Words after it must only qualify the value (`SECRET_KEY_BASE`),
-    and no word before it may make the name public (`public_key`, `csrf-token`).
-    """
-    words = name_words(name)
-    kind: SecretKind | None = None
-    position = -1
-    for index, word in enumerate(words):
-        found = word_kind(word, words[index - 1] if index else None)
-        if found is not None:
-            kind, position = found, index
-    if kind is None:
-        return None
-    if any(word not in SECRET_NAME_TAILS and not word.isdigit() for word in words[position + 1 :]):
-        return None
-    if any(word in PUBLIC_PREFIXES for word in words[:position]):
-        return None
-    return kind
-
-
 @functools.lru_cache(maxsize=1)
 def is_encrypted_file(data: bytes) -> bool:
     """Return True when the buffer is a SealedSecret, a SOPS file or a PGP-encrypted message.
 
-    The cache holds the last buffer, so all candidates of one buffer cost one search. Python
-    caches the hash of a bytes object, so looking the buffer up again costs no rehash.
+    The cache keeps the last buffer, so all candidates of one buffer cost one search. CPython
+    stores the hash of a bytes object in the object, so looking the buffer up again costs no rehash.
     """
     return any(marker in data for marker in ENCRYPTED_FILE_MARKERS)
 
@@ -359,7 +271,8 @@ def is_word(value: str) -> bool:
 def is_identifier(value: str) -> bool:
     """Return True for values such as `my-secrets-manager-secret` or `DOC_Vector_5_32`.
 
-    Every part between separators is letters only, digits only, or at most four characters.
+    Every part between separators is a word in some case style, an acronym, a number, or a
+    short tag such as v2 or rc0.
     """
     segments = [segment for segment in SEGMENT_SEPARATORS.split(value) if segment]
     return bool(segments) and all(IDENTIFIER_SEGMENT.fullmatch(segment) for segment in segments)

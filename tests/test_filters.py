@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from leakhunt.filters import (
-    SecretFilter,
-    is_camel_case_name,
-    is_encrypted_file,
-    is_made_up_sequence,
-    is_placeholder,
-    secret_name_kind,
-)
+from leakhunt.filters import SecretFilter, is_camel_case_name, is_encrypted_file, is_made_up_sequence, is_placeholder
 from leakhunt.rules import load_builtin
+from leakhunt.secret_names import secret_name_kind
 
 RULES = load_builtin()
 HEX_40 = "4415d37e7c7e68329d0331b167758b1320f52045"
@@ -76,11 +70,23 @@ CASES = [
     ("generic-secret", f'api_token = "{UUID}"', "uuid"),
     ("generic-secret", f'ref = {{"commit": "v2", "auth": "{HEX_40}"}}', "hash"),
     ("generic-secret", f'token = "{HEX_40}"', None),
-    ("generic-secret", 'token: "sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl"', "known non-secret"),
-    ("generic-secret", 'secret: "ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,iv:2qF98Zkc,tag:FzoL,type:str]"', "known non-secret"),
+    (
+        "generic-secret",
+        'token: "sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl"',
+        "known non-secret",
+    ),
+    (
+        "generic-secret",
+        'secret: "ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,iv:2qF98Zkc,tag:FzoL,type:str]"',
+        "known non-secret",
+    ),
     ("generic-secret", "secret: ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,type:str]", "known non-secret"),
     ("generic-secret", 'avatar_token: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAE"', "known non-secret"),
-    ("generic-secret", f"kind: SealedSecret\nspec:\n  encryptedData:\n    api_token: {SEALED_SHORT}\n", "encrypted file"),
+    (
+        "generic-secret",
+        f"kind: SealedSecret\nspec:\n  encryptedData:\n    api_token: {SEALED_SHORT}\n",
+        "encrypted file",
+    ),
     ("generic-secret", f"api_token: {TOKEN_32}\nsops:\n    version: 3.8.1\n", "encrypted file"),
     ("generic-secret", f"api_token: {TOKEN_32}\n-----BEGIN PGP MESSAGE-----\nhQEMA\n", "encrypted file"),
     ("generic-password", "password: cGFzc3dvcmQ=", "base64 of a placeholder"),

@@ -1,8 +1,8 @@
 """The generic, URL and connection-string rules, checked through the CLI's JSON report.
 
-One tree holds a file per situation and is scanned once; each test compares the findings of
-its file, as (line, rule, secret), with the exact list expected. All secret values here were
-generated at random for these tests.
+One tree contains a file per situation and is scanned once. Each test compares the findings
+of its file, as (line, rule, secret), with the exact list expected. All secret values here
+were generated at random for these tests.
 """
 
 from __future__ import annotations
@@ -56,76 +56,88 @@ BCRYPT_HASH = "$2b$12$fZLxxFxu4VkN.aLRpmEpVTB8uEI2Rpieentx7YQ59ksUy9sDsmZmX"
 # Each file of the scanned tree with the findings expected in it as (line, rule, secret).
 CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
     "helm/values.yaml": (
-        "---\n"
-        "settings: |\n"
-        "  signing:\n"
-        f'    - secret_key: "{HEX_1}"\n'
-        f"    - secret_key: {HEX_2}\n"
-        f'worker_secret_key: "{HEX_3}"\n',
+        (
+            "---\n"
+            "settings: |\n"
+            "  signing:\n"
+            f'    - secret_key: "{HEX_1}"\n'
+            f"    - secret_key: {HEX_2}\n"
+            f'worker_secret_key: "{HEX_3}"\n'
+        ),
         [(4, "generic-secret", HEX_1), (5, "generic-secret", HEX_2), (6, "generic-secret", HEX_3)],
     ),
     "src/Db.cs": (
-        "// Oracle connection\n"
-        f'string ora = "Data Source=ora01.corp.example:1521/SALESPDB;User ID=svc_sales;Password={ORACLE_PASSWORD};";\n',
+        (
+            "// Oracle connection\n"
+            f'string ora = "Data Source=ora01.corp.example:1521/SALESPDB;User ID=svc_sales;Password={ORACLE_PASSWORD};";\n'
+        ),
         [(2, "connection-string-password", ORACLE_PASSWORD)],
     ),
     "docs/mirrors.html": (
-        "<html><body>\n"
-        "<h1>Mirrors</h1>\n"
-        f'<p><a href="https://ci:{MIRROR_PASSWORD}@git.corp.example/tools/build.git">'
-        f"https://ci:{MIRROR_PASSWORD}@git.corp.example/tools/build.git</a></p>\n"
-        "</body></html>\n",
+        (
+            "<html><body>\n"
+            "<h1>Mirrors</h1>\n"
+            f'<p><a href="https://ci:{MIRROR_PASSWORD}@git.corp.example/tools/build.git">'
+            f"https://ci:{MIRROR_PASSWORD}@git.corp.example/tools/build.git</a></p>\n"
+            "</body></html>\n"
+        ),
         [(3, "url-credentials", MIRROR_PASSWORD), (3, "url-credentials", MIRROR_PASSWORD)],
     ),
     "config/index.js": (
-        "module.exports = {\n"
-        "  db: { user: 'shop', password: '********' },\n"
-        "  vault: { password: '/parameters/prod/shop/password' },\n"
-        "  mail: { password: 'changeme' },\n"
-        "  apiKey: '<your-api-key>',\n"
-        "  token: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',\n"
-        "  secret: process.env.SHOP_SECRET,\n"
-        "};\n",
+        (
+            "module.exports = {\n"
+            "  db: { user: 'shop', password: '********' },\n"
+            "  vault: { password: '/parameters/prod/shop/password' },\n"
+            "  mail: { password: 'changeme' },\n"
+            "  apiKey: '<your-api-key>',\n"
+            "  token: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',\n"
+            "  secret: process.env.SHOP_SECRET,\n"
+            "};\n"
+        ),
         [],
     ),
     "deploy/sealed.yaml": (
-        "apiVersion: bitnami.com/v1alpha1\n"
-        "kind: SealedSecret\n"
-        "metadata:\n"
-        "  name: shop-db\n"
-        "spec:\n"
-        "  encryptedData:\n"
-        f"    password: {SEALED_VALUE}\n"
-        f"    api_token: {SEALED_VALUE[::-1]}\n",
+        (
+            "apiVersion: bitnami.com/v1alpha1\n"
+            "kind: SealedSecret\n"
+            "metadata:\n"
+            "  name: shop-db\n"
+            "spec:\n"
+            "  encryptedData:\n"
+            f"    password: {SEALED_VALUE}\n"
+            f"    api_token: {SEALED_VALUE[::-1]}\n"
+        ),
         [],
     ),
     "web/index.html": (
-        "<!doctype html>\n<html><head>\n"
-        '<link rel="stylesheet" href="https://cdn.corp.example/kit/2.1.0/kit.min.css" '
-        'integrity="sha384-NYiVu/gKXJ8w+780g4cslbunjAay0MMBE0Vu6GSxvFBhYozycqgWy7b+5jSKV6fD" crossorigin="anonymous">\n'
-        '<script src="https://cdn.corp.example/kit/2.1.0/kit.min.js" '
-        'integrity="sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl/DEP7hCM/t/rVNUdQ==" '
-        'crossorigin="anonymous"></script>\n'
-        "</head><body></body></html>\n",
+        (
+            "<!doctype html>\n<html><head>\n"
+            '<link rel="stylesheet" href="https://cdn.corp.example/kit/2.1.0/kit.min.css" '
+            'integrity="sha384-NYiVu/gKXJ8w+780g4cslbunjAay0MMBE0Vu6GSxvFBhYozycqgWy7b+5jSKV6fD" crossorigin="anonymous">\n'
+            '<script src="https://cdn.corp.example/kit/2.1.0/kit.min.js" '
+            'integrity="sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl/DEP7hCM/t/rVNUdQ==" '
+            'crossorigin="anonymous"></script>\n'
+            "</head><body></body></html>\n"
+        ),
         [],
     ),
     "web/package-lock.json": (
-        '{\n  "name": "web",\n  "lockfileVersion": 3,\n  "packages": {\n'
-        '    "node_modules/tiny-queue": {\n'
-        '      "version": "0.2.1",\n'
-        '      "resolved": "https://registry.npmjs.org/tiny-queue/-/tiny-queue-0.2.1.tgz",\n'
-        '      "integrity": "sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl/DEP7hCM/t/rVNUdQ=="\n'
-        "    }\n  }\n}\n",
+        (
+            '{\n  "name": "web",\n  "lockfileVersion": 3,\n  "packages": {\n'
+            '    "node_modules/tiny-queue": {\n'
+            '      "version": "0.2.1",\n'
+            '      "resolved": "https://registry.npmjs.org/tiny-queue/-/tiny-queue-0.2.1.tgz",\n'
+            '      "integrity": "sha512-P/jMp7Rkqys4s3Qaby+Nu0XY/IimRF3W2s4qUFSWXLQG/osmBKygU/HcvR+wOZTfH4Ogl/DEP7hCM/t/rVNUdQ=="\n'
+            "    }\n  }\n}\n"
+        ),
         [],
     ),
     "config/secrets.yml": (
-        "production:\n" f"  SECRET_KEY_BASE: {HEX_128}\n",
+        (f"production:\n  SECRET_KEY_BASE: {HEX_128}\n"),
         [(2, "generic-secret", HEX_128)],
     ),
     "app/settings.py": (
-        "DEBUG = False\n"
-        f'DATABASE_PASSWORD = "{PASSWORD_2}"\n'
-        f"SECRET_KEY = '{DJANGO_KEY}'\n",
+        (f"DEBUG = False\nDATABASE_PASSWORD = \"{PASSWORD_2}\"\nSECRET_KEY = '{DJANGO_KEY}'\n"),
         [(2, "generic-password", PASSWORD_2), (3, "generic-secret", DJANGO_KEY)],
     ),
     "app/config.ts": (
@@ -133,39 +145,36 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         [(1, "generic-secret", TOKEN_24)],
     ),
     "app/config.json": (
-        '{\n  "db": {\n' f'    "password": "{HUMAN_PASSWORD}"\n' "  },\n" f'  "client_secret": "{TOKEN_32}"\n' "}\n",
+        (f'{{\n  "db": {{\n    "password": "{HUMAN_PASSWORD}"\n  }},\n  "client_secret": "{TOKEN_32}"\n}}\n'),
         [(3, "generic-password", HUMAN_PASSWORD), (5, "generic-secret", TOKEN_32)],
     ),
     ".env": (
-        "APP_ENV=production\n"
-        f"BILLING_API_KEY={TOKEN_40}\n"
-        f"REDIS_URL=redis://:{PASSWORD_5}@cache.internal:6379/0\n",
+        (f"APP_ENV=production\nBILLING_API_KEY={TOKEN_40}\nREDIS_URL=redis://:{PASSWORD_5}@cache.internal:6379/0\n"),
         [(2, "generic-secret", TOKEN_40), (3, "url-credentials", PASSWORD_5)],
     ),
     "conf/app.ini": (
-        "[database]\nhost = db.internal\n" f"password = {PASSWORD_3}\n",
+        (f"[database]\nhost = db.internal\npassword = {PASSWORD_3}\n"),
         [(3, "generic-password", PASSWORD_3)],
     ),
     "conf/app.properties": (
-        f"app.secret={TOKEN_28}\n" f"db.url=jdbc:mysql://db.internal:3306/shop?user=shop&password={PASSWORD_5}\n",
+        (f"app.secret={TOKEN_28}\ndb.url=jdbc:mysql://db.internal:3306/shop?user=shop&password={PASSWORD_5}\n"),
         [(1, "generic-secret", TOKEN_28), (2, "jdbc-url-password", PASSWORD_5)],
     ),
     "infra/main.tf": (
-        'resource "aws_db_instance" "shop" {\n'
-        f'  password = "{PASSWORD_2}"\n'
-        "  username = var.db_user\n"
-        "}\n",
+        (f'resource "aws_db_instance" "shop" {{\n  password = "{PASSWORD_2}"\n  username = var.db_user\n}}\n'),
         [(2, "generic-password", PASSWORD_2)],
     ),
     "Dockerfile": (
-        "FROM python:3.12-slim\n" f"ENV SERVICE_PASSWORD={PASSWORD_3}\n" f"ARG BUILD_TOKEN {TOKEN_36}\n",
+        (f"FROM python:3.12-slim\nENV SERVICE_PASSWORD={PASSWORD_3}\nARG BUILD_TOKEN {TOKEN_36}\n"),
         [(2, "generic-password", PASSWORD_3), (3, "generic-secret-dockerfile-env", TOKEN_36)],
     ),
     "scripts/deploy.sh": (
-        "#!/bin/sh\n"
-        f"export DEPLOY_TOKEN={TOKEN_32B}\n"
-        f"curl -s -u ci-bot:{PASSWORD_4} https://ci.corp.example/job/build\n"
-        f'curl -H "Authorization: Bearer {TOKEN_34}" https://api.corp.example/v1/me\n',
+        (
+            "#!/bin/sh\n"
+            f"export DEPLOY_TOKEN={TOKEN_32B}\n"
+            f"curl -s -u ci-bot:{PASSWORD_4} https://ci.corp.example/job/build\n"
+            f'curl -H "Authorization: Bearer {TOKEN_34}" https://api.corp.example/v1/me\n'
+        ),
         [
             (2, "generic-secret", TOKEN_32B),
             (3, "curl-basic-auth", PASSWORD_4),
@@ -173,24 +182,28 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         ],
     ),
     "web.config": (
-        "<configuration><appSettings>\n"
-        f'  <add key="SmtpPassword" value="{PASSWORD_5}" />\n'
-        "</appSettings></configuration>\n",
+        (
+            "<configuration><appSettings>\n"
+            f'  <add key="SmtpPassword" value="{PASSWORD_5}" />\n'
+            "</appSettings></configuration>\n"
+        ),
         [(2, "generic-secret-xml-key-value", PASSWORD_5)],
     ),
     "settings.xml": (
-        "<settings><servers><server>\n"
-        "  <id>corp</id>\n"
-        f"  <password>{PASSWORD_4}</password>\n"
-        "</server></servers></settings>\n",
+        (
+            "<settings><servers><server>\n"
+            "  <id>corp</id>\n"
+            f"  <password>{PASSWORD_4}</password>\n"
+            "</server></servers></settings>\n"
+        ),
         [(3, "generic-secret-xml-element", PASSWORD_4)],
     ),
     "wp-config.php": (
-        "<?php\n" f"define('DB_PASSWORD', '{PASSWORD_3}');\n" f"$mail->Password = '{PASSWORD_2}';\n",
+        (f"<?php\ndefine('DB_PASSWORD', '{PASSWORD_3}');\n$mail->Password = '{PASSWORD_2}';\n"),
         [(2, "generic-secret-quoted-pair", PASSWORD_3), (3, "generic-password", PASSWORD_2)],
     ),
     "cmd/main.go": (
-        f'var authToken string = "{TOKEN_26}"\n' f'sessionSecret := "{TOKEN_30}"\n',
+        (f'var authToken string = "{TOKEN_26}"\nsessionSecret := "{TOKEN_30}"\n'),
         [(1, "generic-secret", TOKEN_26), (2, "generic-secret", TOKEN_30)],
     ),
     "src/Config.cs": (
@@ -202,12 +215,15 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         [(3, "netrc-password", PASSWORD_5)],
     ),
     "requests/orders.http": (
-        "GET /v2/orders HTTP/1.1\nHost: api.corp.example\n" f"Authorization: Basic {BASIC_CREDENTIALS}\n",
+        (f"GET /v2/orders HTTP/1.1\nHost: api.corp.example\nAuthorization: Basic {BASIC_CREDENTIALS}\n"),
         [(3, "http-basic-authorization", BASIC_CREDENTIALS)],
     ),
     "deploy/db-secret.yaml": (
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db\ntype: Opaque\ndata:\n"
-        "  username: c2hvcA==\n" f"  password: {KUBERNETES_PASSWORD}\n",
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db\ntype: Opaque\ndata:\n"
+            "  username: c2hvcA==\n"
+            f"  password: {KUBERNETES_PASSWORD}\n"
+        ),
         [(8, "kubernetes-secret-data", KUBERNETES_PASSWORD)],
     ),
     "ci/.npmrc": (
@@ -215,12 +231,14 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         [(1, "generic-secret", TOKEN_36)],
     ),
     "ci/.pypirc": (
-        "[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://pypi.corp.example/\n"
-        f"username = ci-bot\npassword = {PASSWORD_2}\n",
+        (
+            "[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://pypi.corp.example/\n"
+            f"username = ci-bot\npassword = {PASSWORD_2}\n"
+        ),
         [(7, "generic-password", PASSWORD_2)],
     ),
     "ci/docker-config.json": (
-        '{"auths": {"registry.corp.example": {' f'"auth": "{DOCKER_AUTH}"' "}}}\n",
+        (f'{{"auths": {{"registry.corp.example": {{"auth": "{DOCKER_AUTH}"}}}}}}\n'),
         [(1, "generic-secret", DOCKER_AUTH)],
     ),
     "ops/restart.bat": (
@@ -231,18 +249,20 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
     "locale/de.json": ('{\n  "password": "Passwort",\n  "token": "Zugriffstoken",\n  "secret": "Geheimnis"\n}\n', []),
     "locale/fr.py": ("LABELS = {'password': 'Mot de passe', 'password_hint': 'Au moins 12 caractères'}\n", []),
     "app/not_secrets.py": (
-        "password = get_password()\n"
-        'token = os.environ["APP_TOKEN"]\n'
-        "secret_key = settings.SECRET_KEY\n"
-        "api_key = None\n"
-        "auth_enabled = True\n"
-        "token_ttl_seconds = 3600\n"
-        'password_file = "/run/secrets/db_password"\n'
-        'auth_url = "https://login.corp.example/oauth2/token"\n'
-        'client_secret = "${CLIENT_SECRET}"\n'
-        'client_id = "5f0c8a8e-2c1b-4f4e-9d7a-3b6e1f2a9c44"\n'
-        'password = "12345678"\n'
-        'public_key = "x4Qm9Tz2Lr7Vn1Kp8Ws3Yb6Hd0Jf5Gc"\n',
+        (
+            "password = get_password()\n"
+            'token = os.environ["APP_TOKEN"]\n'
+            "secret_key = settings.SECRET_KEY\n"
+            "api_key = None\n"
+            "auth_enabled = True\n"
+            "token_ttl_seconds = 3600\n"
+            'password_file = "/run/secrets/db_password"\n'
+            'auth_url = "https://login.corp.example/oauth2/token"\n'
+            'client_secret = "${CLIENT_SECRET}"\n'
+            'client_id = "5f0c8a8e-2c1b-4f4e-9d7a-3b6e1f2a9c44"\n'
+            'password = "12345678"\n'
+            'public_key = "x4Qm9Tz2Lr7Vn1Kp8Ws3Yb6Hd0Jf5Gc"\n'
+        ),
         [],
     ),
 }
@@ -255,8 +275,20 @@ def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def scan(target: Path, report: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[bytes]:
-    command = [sys.executable, "-m", "leakhunt", "scan", str(target), "--format", "json", "--show-secrets",
-               "--no-progress", "--output", str(report), *options]
+    command = [
+        sys.executable,
+        "-m",
+        "leakhunt",
+        "scan",
+        str(target),
+        "--format",
+        "json",
+        "--show-secrets",
+        "--no-progress",
+        "--output",
+        str(report),
+        *options,
+    ]
     return subprocess.run(command, capture_output=True, env=env, timeout=120, check=False)
 
 
