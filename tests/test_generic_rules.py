@@ -245,6 +245,22 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         f"psexec \\\\build01 -u CORP\\svc-build -p {PASSWORD_5} cmd /c shutdown -r\n",
         [(1, "psexec-password", PASSWORD_5)],
     ),
+    "conf/users.xml": (
+        f'<users>\n  <user name="ci" password="{PASSWORD_4}" roles="deploy"/>\n</users>\n',
+        [(2, "generic-password", PASSWORD_4)],
+    ),
+    "conf/services.yaml": (
+        (
+            f"mongo: mongodb+srv://svc:{TOKEN_22}@cluster0.corp.example/shop\n"
+            f"smtp: smtps://mailer:{PASSWORD_2}@smtp.corp.example:465\n"
+            "docs: https://docs.corp.example/setup\n"
+        ),
+        [(1, "url-credentials", TOKEN_22), (2, "url-credentials", PASSWORD_2)],
+    ),
+    "ci/legacy.npmrc": (
+        f"registry=https://npm.corp.example/\n_auth={DOCKER_AUTH}\n",
+        [(2, "generic-secret", DOCKER_AUTH)],
+    ),
     "etc/shadow.txt": (f"deploy:{BCRYPT_HASH}:19700:0:99999:7:::\n", []),
     "locale/de.json": ('{\n  "password": "Passwort",\n  "token": "Zugriffstoken",\n  "secret": "Geheimnis"\n}\n', []),
     "locale/fr.py": ("LABELS = {'password': 'Mot de passe', 'password_hint': 'Au moins 12 caractères'}\n", []),
