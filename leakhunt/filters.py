@@ -42,7 +42,7 @@ PLACEHOLDER_PATTERN = re.compile(
     ^\W*(?:x{3,}|\*{3,}|\.{3,}|-{3,}|_{3,}|\#{3,}|0{6,}|1{6,}|9{6,}|•{3,})\W*$  # a masked value
     | x{4,} | X{4,} | \*{3,} | •{3,}             # a partly masked value
     | ^(.)\1{2,}$                               # one character repeated
-    | ^<[^<>]*>$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
+    | ^<[^<>]*>$ | ^<[A-Za-z_ -]+$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
     | \$\{[^}]*\} | \{\{[^}]*\}\} | \$\([^)]*\) | %\([^)]*\)s | \(\([^)]*\)\) | \#\{  # ${VAR}, {{ var }}
     | ^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$ | ^\$\d+$  # $VAR, $1
     | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_][\w.\[\]'" -]*\}$
@@ -106,8 +106,11 @@ FILE_NAME = re.compile(
     r"(?i)^[\w.-]+\.(?:txt|json|ya?ml|pem|key|p12|pfx|crt|cer|der|jks|keystore|env|ini|conf|cfg|properties|xml"
     r"|toml|gpg|asc|enc|pub|ppk|kdbx|sh|py|js)$"
 )
-# Parts of identifiers: words in any case style, acronyms, numbers, and short tags such as v2 or rc0.
-IDENTIFIER_SEGMENT = re.compile(r"[a-z]+[0-9]*|(?:[A-Z]?[a-z]{2,})+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[a-z]{1,4}[0-9]{1,4}[a-z]{0,2}")
+# Parts of identifiers: words in any case style, acronyms, numbers, short tags such as v2 or
+# rc0, and two words joined by a number such as symbol2label.
+IDENTIFIER_SEGMENT = re.compile(
+    r"[a-z]+[0-9]*|(?:[A-Z]?[a-z]{2,})+[0-9]*|[A-Z]+[0-9]*|[0-9]+|[a-z]{1,4}[0-9]{1,4}[a-z]{0,2}|[a-z]{3,}[0-9]{1,2}[a-z]{3,}"
+)
 SEGMENT_SEPARATORS = re.compile(r"[-_.:/]+")
 HEX_VALUE = re.compile(r"[0-9a-fA-F]+")
 BASE64_VALUE = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")

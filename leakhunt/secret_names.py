@@ -1,4 +1,4 @@
-"""What a variable name says about the value assigned to it: a password, a token, or nothing.
+"""Classification of variable names by the secret they announce: a password, a token, or none.
 
 A name is split into lowercase words at case changes, digits and punctuation, so `DB_PASSWORD`,
 `dbPassword` and `db.password` all read as ["db", "password"]. The last secret word decides
@@ -17,7 +17,7 @@ NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 PASSWORD_WORDS = frozenset({"password", "passwd", "passwort", "pwd", "pass", "passphrase", "passcode", "pw", "pword"})
 SECRET_WORDS = frozenset(
     """
-    secret secrets token tokens credential credentials creds cred auth authorization oauth apikey
+    secret token credential credentials creds cred auth authorization oauth apikey
     apitoken apisecret accesskey privatekey secretkey authtoken accesstoken refreshtoken
     clientsecret appsecret masterkey signingkey encryptionkey appkey sessionkey
     """.split()

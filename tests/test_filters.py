@@ -92,6 +92,8 @@ CASES = [
     ("generic-password", "password: cGFzc3dvcmQ=", "base64 of a placeholder"),
     # Values that do not look random enough for their name.
     ("generic-secret", 'api_key = "SecurityIdentifier"', "an identifier"),
+    ("generic-secret-quoted-pair", '("auth_token", "symbol2label")', "an identifier"),
+    ("generic-secret", "AUTH=<mechanism>.", "placeholder"),
     ("generic-secret", 'api_key = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"', "a made-up sequence"),
     ("generic-secret", 'api_key = "b20f9694e8c700ee"', "too short for hex"),
     ("generic-secret", 'api_key = "aaaaaaaaaaab"', "placeholder"),
@@ -140,6 +142,7 @@ NAME_KINDS = [
     ("author", None),
     ("bypass", None),
     ("tokenizer", None),
+    ("tokens", None),
     ("secretary", None),
 ]
 
