@@ -195,6 +195,9 @@ def locate(candidates: list[Candidate], data: bytes, known_ids: frozenset[bytes]
 
     Line bounds, the allow-marker search and the column count carry over from one candidate to
     the next on the same line, so a long minified line is read once, not once per candidate.
+    NOTE: the column adds up decoded pieces between candidate starts. That equals decoding the
+    whole line prefix as long as candidates start at UTF-8 character boundaries, which holds
+    for secrets that follow an ASCII delimiter or prefix, but not inside invalid UTF-8.
     """
     matches = []
     line = 1
