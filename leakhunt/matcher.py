@@ -8,6 +8,7 @@ per line: line numbers are counted by `bytes.count` for each confirmed match onl
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import tempfile
@@ -126,11 +127,14 @@ class Matcher:
         self.known_ids = frozenset(rule.id.encode("ascii") for rule in ruleset.rules)
 
     def fired_rules(self, data: bytes) -> list[Rule]:
-        """Return the rules whose Hyperscan expression matches somewhere in `data`."""
+        """Return the rules whose Hyperscan expression matches somewhere in `data`, in ruleset order.
+
+        Ruleset order breaks ties in `drop_overlaps`, so the same rule wins on every input.
+        """
         fired: list[int] = []
         self.database.scan(data, match_event_handler=lambda rule_index, *_: fired.append(rule_index))
         rules = self.ruleset.rules
-        return [rules[index] for index in fired]
+        return [rules[index] for index in sorted(fired)]
 
     def scan(self, data: bytes) -> list[Match]:
         if not data:
@@ -151,7 +155,7 @@ class Matcher:
             if start >= end:
                 continue
             secret = data[start:end].decode("utf-8", "replace")
-            reason = self.secret_filter.rejection(rule, secret, data)
+            reason = self.secret_filter.rejection(rule, secret, data, found)
             if reason is not None:
                 log.debug("rule %s: candidate dropped (%s)", rule.id, reason)
                 continue
@@ -165,34 +169,60 @@ class Matcher:
 
 
 def drop_overlaps(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep one candidate per secret: a format rule beats a generic one, then higher confidence, then longer."""
+    """Keep one candidate per secret: a format rule beats a generic one, then higher confidence, then longer.
+
+    The kept candidates never overlap, so sorted by start they are also sorted by end, and only
+    the kept candidate that starts last before a new one ends can overlap it. Minified files
+    give thousands of candidates on one line, so the check uses bisection instead of a scan.
+    """
 
     def rank(candidate: Candidate) -> tuple[int, int, int]:
         return (int(candidate.rule.generic), -CONFIDENCES.index(candidate.confidence), candidate.start - candidate.end)
 
     kept: list[Candidate] = []
+    kept_starts: list[int] = []
     for candidate in sorted(candidates, key=rank):
-        if any(candidate.start < other.end and other.start < candidate.end for other in kept):
+        index = bisect.bisect_left(kept_starts, candidate.end)
+        if index and kept[index - 1].end > candidate.start:
             continue
-        kept.append(candidate)
-    return sorted(kept, key=lambda candidate: candidate.start)
+        kept.insert(index, candidate)
+        kept_starts.insert(index, candidate.start)
+    return kept
 
 
 def locate(candidates: list[Candidate], data: bytes, known_ids: frozenset[bytes]) -> list[Match]:
-    """Attach line and character column to candidates sorted by offset, skipping allowed lines."""
+    """Attach line and character column to candidates sorted by offset, skipping allowed lines.
+
+    Line bounds, the allow-marker search and the column count carry over from one candidate to
+    the next on the same line, so a long minified line is read once, not once per candidate.
+    NOTE: the column adds up decoded pieces between candidate starts. That equals decoding the
+    whole line prefix as long as candidates start at UTF-8 character boundaries, which holds
+    for secrets that follow an ASCII delimiter or prefix, but not inside invalid UTF-8.
+    """
     matches = []
     line = 1
     counted_to = 0
+    line_start = 0
+    line_end = -1
+    has_marker = False
+    column = 1
+    column_counted_to = 0
     for candidate in candidates:
         rule, start, end = candidate.rule, candidate.start, candidate.end
-        line += data.count(b"\n", counted_to, start)
+        newlines = data.count(b"\n", counted_to, start)
+        line += newlines
+        if newlines:
+            line_start = data.rfind(b"\n", counted_to, start) + 1
+            column, column_counted_to = 1, line_start
         counted_to = start
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", end)
-        line_text = data[line_start : len(data) if line_end < 0 else line_end]
-        if is_allowed(line_text, rule.id, known_ids):
+        if newlines or end > line_end:
+            line_end = data.find(b"\n", end)
+            line_end = len(data) if line_end < 0 else line_end
+            has_marker = data.find(ALLOW_MARKER, line_start, line_end) >= 0
+        if has_marker and is_allowed(data[line_start:line_end], rule.id, known_ids):
             continue
-        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        column += len(data[column_counted_to:start].decode("utf-8", "replace"))
+        column_counted_to = start
         matches.append(Match(rule.id, start, end, line, column, candidate.secret, candidate.confidence))
     return matches
 

@@ -34,6 +34,7 @@ BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 PYPI_LOCATIONS = frozenset({b"pypi.org", b"test.pypi.org"})
 SEQUENTIAL_RUN = 8
+CONTROL_WHITESPACE = str.maketrans("", "", "\t\r\n")
 ONEPASSWORD_ACCOUNT_FIELDS = frozenset({"signInAddress", "email", "secretKey", "srpX", "muk", "deviceUuid"})
 
 
@@ -398,7 +399,44 @@ def onepassword_service_account(token: str) -> Verdict:
     return Verdict.UNKNOWN
 
 
+def decode_printable_base64(token: str) -> str | None:
+    """Return the printable text that `token` is the base64 encoding of, or None."""
+    try:
+        text = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    without_whitespace = text.translate(CONTROL_WHITESPACE)
+    return text if without_whitespace and without_whitespace.isprintable() else None
+
+
+def base64_printable(token: str) -> Verdict:
+    """Reject values that are not base64 of printable text, such as a Kubernetes Secret's binary data."""
+    return Verdict.UNKNOWN if decode_printable_base64(token) else Verdict.REJECTED
+
+
+def basic_auth_credentials(token: str) -> Verdict:
+    """Check an HTTP Basic credential: base64 of `user:password` (RFC 7617).
+
+    A value that does not decode to that form (a JSON object such as a JWT header, a masked
+    value) is rejected, and so is one whose password is empty or a placeholder, unless the user
+    part is long enough to be an API key sent as the user name.
+    """
+    from leakhunt.filters import is_placeholder
+
+    text = decode_printable_base64(token)
+    if text is None or ":" not in text or text.startswith("{"):
+        return Verdict.REJECTED
+    user, _, password = text.partition(":")
+    if password and not is_placeholder(password):
+        return Verdict.UNKNOWN
+    if not password and len(user) >= 16 and not is_placeholder(user):
+        return Verdict.UNKNOWN
+    return Verdict.REJECTED
+
+
 VALIDATORS: dict[str, Callable[[str], Verdict]] = {
+    "base64-printable": base64_printable,
+    "basic-auth-credentials": basic_auth_credentials,
     "crc32-base62-suffix": crc32_base62_suffix,
     "aws-key-id": aws_key_id,
     "crc32-hex-little-endian-suffix": crc32_hex_little_endian_suffix,
