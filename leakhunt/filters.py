@@ -80,6 +80,8 @@ KNOWN_NON_SECRETS = re.compile(
     | ^-----BEGIN\ PGP\ MESSAGE  # PGP armor of an encrypted message
     | ^\{[A-Za-z0-9+/]{20,}={0,2}\}$  # a Maven settings.xml password encrypted with the master password
     | ^\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|argon2(?:id|i|d)?|pbkdf2[-_a-z0-9]*|scrypt|bcrypt)\$  # password hash
+    | ^pk\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$  # a Mapbox public token, meant to ship in web pages
+    | ^pk_(?:live|test)_[A-Za-z0-9]{20,}$  # a Stripe publishable key, likewise public
     """,
     re.VERBOSE,
 )

@@ -82,6 +82,8 @@ CASES = [
     ),
     ("generic-secret", "secret: ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,type:str]", "known non-secret"),
     ("generic-secret", 'avatar_token: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAE"', "known non-secret"),
+    ("generic-secret", 'accessToken = "pk.eyJ1IjoibWFwdXNlciIsImEiOiJja3p4eTEyMzQwMDAwMmxvNjc4OTBhYmNkIn0.Qm9ndXNTaWduYXR1cmVfeHl6"', "known non-secret"),
+    ("generic-secret", 'stripe_secret = "pk_live_51Hq8ZkLmN4pQrStUvWxYz0123456789abcdefgh"', "known non-secret"),
     (
         "generic-secret",
         f"kind: SealedSecret\nspec:\n  encryptedData:\n    api_token: {SEALED_SHORT}\n",

@@ -228,7 +228,7 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
     ),
     "ci/.npmrc": (
         f"//npm.corp.example/:_authToken={TOKEN_36}\n",
-        [(1, "generic-secret", TOKEN_36)],
+        [(1, "npmrc-auth-token", TOKEN_36)],
     ),
     "ci/.pypirc": (
         (
@@ -239,7 +239,7 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
     ),
     "ci/docker-config.json": (
         (f'{{"auths": {{"registry.corp.example": {{"auth": "{DOCKER_AUTH}"}}}}}}\n'),
-        [(1, "generic-secret", DOCKER_AUTH)],
+        [(1, "docker-config-auth", DOCKER_AUTH)],
     ),
     "ops/restart.bat": (
         f"psexec \\\\build01 -u CORP\\svc-build -p {PASSWORD_5} cmd /c shutdown -r\n",
@@ -259,7 +259,7 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
     ),
     "ci/legacy.npmrc": (
         f"registry=https://npm.corp.example/\n_auth={DOCKER_AUTH}\n",
-        [(2, "generic-secret", DOCKER_AUTH)],
+        [(2, "npmrc-basic-auth", DOCKER_AUTH)],
     ),
     "etc/shadow.txt": (f"deploy:{BCRYPT_HASH}:19700:0:99999:7:::\n", []),
     "locale/de.json": ('{\n  "password": "Passwort",\n  "token": "Zugriffstoken",\n  "secret": "Geheimnis"\n}\n', []),
