@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import io
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -93,10 +94,18 @@ def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
 
 
 def emit(document: str, output: Path | None) -> None:
-    """Write a report to standard output, or atomically to a file."""
+    """Write a report to standard output, or to a file.
+
+    A regular file, or a path that does not exist yet, is replaced atomically. Any other path
+    (`/dev/null`, a FIFO, a terminal, a symbolic link) is written through, because replacing
+    it would swap the device or link for a plain file.
+    """
     if output is None:
         sys.stdout.write(document)
         sys.stdout.flush()
+        return
+    if is_special_path(output):
+        write_through(document, output)
         return
     folder = output.parent if str(output.parent) else Path(".")
     temporary: str | None = None
@@ -110,4 +119,23 @@ def emit(document: str, output: Path | None) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+        raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
+
+
+def is_special_path(output: Path) -> bool:
+    """Return True when `output` exists and is not a regular file, or is a symbolic link."""
+    try:
+        mode = os.lstat(output).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
+    return not stat.S_ISREG(mode)
+
+
+def write_through(document: str, output: Path) -> None:
+    try:
+        with open(output, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(document)
+    except OSError as error:
         raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
