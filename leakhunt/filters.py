@@ -100,7 +100,7 @@ ENCRYPTED_FILE_MARKERS = (
 HASH_CONTEXT = re.compile(rb"(?i)commit|sha|\brev|hash|digest|checksum|object|\btree|parent|etag|integrity")
 HASH_CONTEXT_WINDOW = 48
 # An anonymous FTP login takes any password, by convention an e-mail address such as `guest@`.
-ANONYMOUS_USER = re.compile(rb"(?i)[\"'=:\s]anonymous[\"'\s;,]")
+ANONYMOUS_USER = re.compile(rb"""(?i)(?:user|login)[\w-]{0,20}["']?\s{0,3}(?:=>|=|:)\s{0,3}["']?anonymous\b""")
 ANONYMOUS_WINDOW = 120
 
 # The characters of a variable name, read backwards from where a rule's match starts.
@@ -432,7 +432,7 @@ def is_in_hash_context(value: str, data: bytes, start: int) -> bool:
 
 
 def is_anonymous_login(data: bytes, start: int) -> bool:
-    """Return True when the user name `anonymous` is set just before a password."""
+    """Return True when a user or login name is set to `anonymous` just before a password."""
     return ANONYMOUS_USER.search(data, max(0, start - ANONYMOUS_WINDOW), start) is not None
 
 

@@ -114,6 +114,8 @@ CASES = [
     # An anonymous login takes any password.
     ("generic-password", f'server->user = "anonymous";\nserver->password = "{CHOSEN_PASSWORD}";', "anonymous login"),
     ("generic-password", f'server->user = "deploy";\nserver->password = "{CHOSEN_PASSWORD}";', None),
+    ("generic-password", f'# no anonymous access\npassword = "{CHOSEN_PASSWORD}"', None),
+    ("generic-password", f'"login": "anonymous", "password": "{CHOSEN_PASSWORD}"', "anonymous login"),
     # Header credentials keep UUIDs and 16-digit hex.
     ("curl-auth-header", f'curl -H "X-Api-Key: {UUID}" https://api.corp.example', None),
     ("curl-auth-header", 'curl -H "Token: 3fea6af1349166ea" https://api.corp.example', None),
