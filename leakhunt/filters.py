@@ -99,6 +99,9 @@ ENCRYPTED_FILE_MARKERS = (
 # Names around a 40- or 64-digit hex value that make it a git object id or a digest.
 HASH_CONTEXT = re.compile(rb"(?i)commit|sha|\brev|hash|digest|checksum|object|\btree|parent|etag|integrity")
 HASH_CONTEXT_WINDOW = 48
+# An anonymous FTP login takes any password, by convention an e-mail address such as `guest@`.
+ANONYMOUS_USER = re.compile(rb"""(?i)(?:user|login)[\w-]{0,20}["']?\s{0,3}(?:=>|=|:)\s{0,3}["']?anonymous\b""")
+ANONYMOUS_WINDOW = 120
 
 # The characters of a variable name, read backwards from where a rule's match starts.
 NAME_HEAD_REVERSED = re.compile(rb"[\w.-]{0,64}")
@@ -124,6 +127,12 @@ WORD_SEPARATORS = re.compile(r"[-_.\s]")
 # A CSS selector or page anchor: `#add-password`, `.token-field`.
 SELECTOR = re.compile(r"^[#.][A-Za-z][\w-]*$")
 ASCENDING_RUN = 5
+# Groups between separators, as in `xoxp-1234-1234-1234-…`: the same counting group three times is typed.
+TOKEN_GROUP = re.compile(r"[A-Za-z0-9]{3,}")
+REPEATED_GROUP_COUNT = 3
+# Sample credentials printed in vendor documentation, which copies of the docs carry verbatim.
+# The nuget.config reference shows these two clear-text package source passwords.
+DOCUMENTED_SAMPLES = frozenset({"33f!!lloppa", "hal+9ooo_da!sY"})
 CAMEL_CASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 CAPITALIZED_WORD = re.compile(r"[A-Z][a-z]{2,}")
 # An index or a call inside a value, as in `Jobs[-1].JobId` or `getToken()`: code, not a token.
@@ -174,6 +183,28 @@ def is_made_up_sequence(text: str) -> bool:
     letters = "".join(character for character in lowered if character.isalpha())
     digits = "".join(character for character in lowered if character.isdigit())
     return ascending_run(letters) >= ASCENDING_RUN + 1 and ascending_run(digits) >= ASCENDING_RUN - 1
+
+
+def has_repeated_group(text: str) -> bool:
+    """Return True when one counting group such as `1234` or `abc` occurs three times, as in `1234-1234-1234`."""
+    groups = Counter(TOKEN_GROUP.findall(text))
+    return any(
+        count >= REPEATED_GROUP_COUNT and ascending_run(group.lower()) == len(group) for group, count in groups.items()
+    )
+
+
+def is_mixed_case_hex(text: str) -> bool:
+    """Return True for hex digits in both cases, as in `acdeFf05…`: hex encoders write one case.
+
+    A random value over a wider alphabet uses only hex letters with odds below 1e-9 at 20
+    characters, so such a value is a hex string someone edited by hand.
+    """
+    letters = [character for character in text if character.isalpha()]
+    return (
+        HEX_VALUE.fullmatch(text) is not None
+        and any(character.isupper() for character in letters)
+        and any(character.islower() for character in letters)
+    )
 
 
 def is_placeholder(secret: str) -> bool:
@@ -380,8 +411,10 @@ def token_rejection(value: str, context: CandidateContext) -> str | None:
         return "an identifier"
     if FILE_NAME.match(value):
         return "a file name"
-    if is_made_up_sequence(value):
+    if is_made_up_sequence(value) or has_repeated_group(value):
         return "a made-up sequence"
+    if len(value) >= 20 and is_mixed_case_hex(value):
+        return "hex in mixed case"
     if shannon_entropy(value) < token_entropy_floor(value):
         return "low entropy"
     return None
@@ -396,6 +429,11 @@ def is_in_hash_context(value: str, data: bytes, start: int) -> bool:
     if newline >= 0:
         window_start = newline + 1
     return HASH_CONTEXT.search(data, window_start, start) is not None
+
+
+def is_anonymous_login(data: bytes, start: int) -> bool:
+    """Return True when a user or login name is set to `anonymous` just before a password."""
+    return ANONYMOUS_USER.search(data, max(0, start - ANONYMOUS_WINDOW), start) is not None
 
 
 @dataclass(frozen=True)
@@ -441,6 +479,8 @@ def format_rejection(rule: Rule, secret: str) -> str | None:
         return "low entropy"
     if is_placeholder(secret) or is_repetitive(secret):
         return "placeholder"
+    if secret in DOCUMENTED_SAMPLES:
+        return "documented sample"
     return None
 
 
@@ -484,6 +524,8 @@ def stand_in_rejection(secret: str, data: bytes, context: CandidateContext, kind
     """Reject values that only stand in for a secret, or sit where no plain secret can be."""
     if context.user is not None and context.user == secret:
         return "same as the user name"
+    if kind == "password" and is_anonymous_login(data, context.start):
+        return "anonymous login"
     if contains_placeholder_word(secret, kind):
         return "placeholder"
     decoded = decoded_base64_text(secret)

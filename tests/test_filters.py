@@ -17,6 +17,10 @@ HEX_40 = "4415d37e7c7e68329d0331b167758b1320f52045"
 TOKEN_32 = "8rsWZ96p0usdJXfZKieid9M5vBfjMj6l"
 UUID = "6e0f3b1c-9a7d-4e25-b8c4-2d5f7a913e60"
 SEALED_SHORT = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" * 4
+# The same digits with one letter in upper case, as an edited example value has.
+MIXED_CASE_HEX_40 = HEX_40[:17] + "D" + HEX_40[18:]
+HEX_32 = "c705df38d36ff5a366514b460597ebc8"
+CHOSEN_PASSWORD = "DNMwg48vBplLDS"
 
 
 def verdict(rule_id: str, text: str) -> str | None:
@@ -99,6 +103,19 @@ CASES = [
     ("generic-secret", 'api_key = "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"', "a made-up sequence"),
     ("generic-secret", 'api_key = "b20f9694e8c700ee"', "too short for hex"),
     ("generic-secret", 'api_key = "aaaaaaaaaaab"', "placeholder"),
+    ("generic-secret", f"meraki-api-key: {MIXED_CASE_HEX_40}", "hex in mixed case"),
+    ("generic-secret", f"meraki-api-key: {HEX_40}", None),
+    ("generic-secret", f'"token3": "xoxp-1234-1234-1234-{HEX_32}"', "a made-up sequence"),
+    ("generic-secret", f'"token3": "xoxp-8301-5522-9127-{HEX_32}"', None),
+    # Sample values printed in vendor documentation.
+    ("nuget-config-password", '<add key="ClearTextPassword" value="33f!!lloppa" />', "documented sample"),
+    ("nuget-config-password", '<add key="ClearTextPassword" value="hal+9ooo_da!sY" />', "documented sample"),
+    ("nuget-config-password", f'<add key="ClearTextPassword" value="{CHOSEN_PASSWORD}" />', None),
+    # An anonymous login takes any password.
+    ("generic-password", f'server->user = "anonymous";\nserver->password = "{CHOSEN_PASSWORD}";', "anonymous login"),
+    ("generic-password", f'server->user = "deploy";\nserver->password = "{CHOSEN_PASSWORD}";', None),
+    ("generic-password", f'# no anonymous access\npassword = "{CHOSEN_PASSWORD}"', None),
+    ("generic-password", f'"login": "anonymous", "password": "{CHOSEN_PASSWORD}"', "anonymous login"),
     # Header credentials keep UUIDs and 16-digit hex.
     ("curl-auth-header", f'curl -H "X-Api-Key: {UUID}" https://api.corp.example', None),
     ("curl-auth-header", 'curl -H "Token: 3fea6af1349166ea" https://api.corp.example', None),
