@@ -62,8 +62,20 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
             f'The password for user "deploy" is "{WORD_3}".\n'
             "The password is 'changeme' until you reset it.\n"
             "The password field is required.\n"
+            "COMMENT ON COLUMN users.password IS 'パスワード';\n"
         ),
         [(2, "password-in-prose", WORD_1), (3, "password-in-prose", WORD_3)],
+    ),
+    "compose.yaml": (
+        (
+            "services:\n"
+            "  db:\n"
+            "    image: postgres:16\n"
+            "    environment:\n"
+            f"      - POSTGRES_PASSWORD={WORD_3}\n"
+            "      - POSTGRES_USER=shop\n"
+        ),
+        [(5, "dotenv-password", WORD_3)],
     ),
     "app/login.py": (
         (
