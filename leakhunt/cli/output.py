@@ -93,10 +93,17 @@ def emit_text(result: ScanResult, output: Path | None, verbose: bool) -> None:
 
 
 def emit(document: str, output: Path | None) -> None:
-    """Write a report to standard output, or atomically to a file."""
+    """Write a report to standard output, or atomically to a file.
+
+    A target that exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is written
+    in place: renaming a temporary file over it would replace a device, which root may do.
+    """
     if output is None:
         sys.stdout.write(document)
         sys.stdout.flush()
+        return
+    if output.exists() and not output.is_file():
+        write_in_place(document, output)
         return
     folder = output.parent if str(output.parent) else Path(".")
     temporary: str | None = None
@@ -110,4 +117,12 @@ def emit(document: str, output: Path | None) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+        raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
+
+
+def write_in_place(document: str, output: Path) -> None:
+    try:
+        with open(output, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(document)
+    except OSError as error:
         raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
