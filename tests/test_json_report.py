@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import stat
+import threading
 
 import jsonschema
 import pytest
@@ -122,4 +125,24 @@ def test_schema_rejects_malformed_reports(report_validator):
         "['findings', 0]: 'author' is a dependency of 'commit'",
         "['findings', 0]: 'email' is a dependency of 'commit'",
         "['findings', 0]: 'date' is a dependency of 'commit'",
+    ]
+
+
+def test_report_into_fifo_keeps_fifo(leakhunt, tree, tmp_path_factory):
+    root, github, aws = tree
+    fifo = tmp_path_factory.mktemp("pipe") / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+
+    run = leakhunt("scan", root, "--format", "json", "--show-secrets", "--output", fifo)
+    reader.join(timeout=30)
+
+    assert run.returncode == 1, run.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert [row[3:] for row in finding_rows(json.loads(received[0]))] == [
+        ("github-pat-classic", github),
+        ("aws-access-key-id", aws),
+        ("github-pat-classic", github),
     ]
