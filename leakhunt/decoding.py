@@ -99,7 +99,7 @@ class Segment:
 
 @dataclass
 class GateHits:
-    """What the gate found in one buffer."""
+    """The gate's findings in one buffer."""
 
     every_base64_run: bool = False
     fragment_ends: list[int] = field(default_factory=list)
@@ -214,8 +214,8 @@ def scan_encoded(matcher: Matcher, data: bytes, provenance: Provenance, plain: S
         return []
 
     found = match_segments(matcher, segments)
-    kept = drop_known(found, plain)
-    return group_by_encoding(locate_segments(kept, data, matcher.known_ids), provenance)
+    new = drop_known(found, plain)
+    return group_by_encoding(locate_segments(new, data, matcher.known_ids), provenance)
 
 
 def collect_segments(data: bytes, hits: GateHits, gate: Gate, budget: DecodeBudget) -> list[Segment]:
@@ -269,7 +269,7 @@ def base64_runs(data: bytes, inside: Iterable[int]) -> Iterator[tuple[int, int]]
 
 
 def percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
-    """Yield each run of URL characters that holds at least two percent escapes."""
+    """Yield each run of URL characters that contains at least two percent escapes."""
     covered = -1
     for escape in PERCENT_ESCAPE.finditer(data):
         position = escape.start()
@@ -287,9 +287,9 @@ def run_start(data: bytes, position: int, characters: bytes) -> int:
     start = position
     while start > 0:
         chunk = data[max(0, start - RUN_CHUNK_BYTES) : start]
-        kept = len(chunk.rstrip(characters))
-        start -= len(chunk) - kept
-        if kept:
+        outside = len(chunk.rstrip(characters))
+        start -= len(chunk) - outside
+        if outside:
             break
     return start
 
@@ -299,9 +299,9 @@ def run_end(data: bytes, position: int, characters: bytes) -> int:
     end = position
     while end < len(data):
         chunk = data[end : end + RUN_CHUNK_BYTES]
-        kept = len(chunk.lstrip(characters))
-        end += len(chunk) - kept
-        if kept:
+        outside = len(chunk.lstrip(characters))
+        end += len(chunk) - outside
+        if outside:
             break
     return end
 
@@ -405,14 +405,14 @@ def drop_known(found: Iterable[tuple[Segment, Match]], plain: Sequence[Match]) -
     for match in plain:
         known.setdefault((match.rule_id, match.secret), []).append((match.start, match.start + 1))
 
-    kept = []
+    new = []
     for segment, match in sorted(found, key=lambda pair: (len(pair[0].encodings), pair[0].start)):
         spans = known.setdefault((match.rule_id, match.secret), [])
         if any(start < segment.end and segment.start < end for start, end in spans):
             continue
         spans.append((segment.start, segment.end))
-        kept.append((segment, match))
-    return kept
+        new.append((segment, match))
+    return new
 
 
 def locate_segments(found: Iterable[tuple[Segment, Match]], data: bytes,

@@ -28,7 +28,7 @@ import re._constants as sre
 import re._parser as sre_parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 ALL_BYTES = frozenset(range(256))
 DIGITS = frozenset(range(ord("0"), ord("9") + 1))
@@ -57,7 +57,7 @@ class UnknownConstruct(Exception):
 
 
 class Reach(enum.Enum):
-    """What a backward look from an unbounded repeat over a set S finds first."""
+    """The first thing a backward look from an unbounded repeat over a set S finds."""
 
     GUARDED = "a required character outside the set"
     BLOCKED = "an unbounded repeat over some of the same characters comes first"
@@ -85,7 +85,7 @@ class Choice:
     alternatives: tuple[tuple[Event, ...], ...]
 
 
-Event = Union[Required, Unbounded, Choice]
+Event = Required | Unbounded | Choice
 
 
 @dataclass
@@ -170,13 +170,13 @@ def walk_scoped(body: Any, walk: Walk, add_flags: int, del_flags: int) -> None:
 
 def walk_choice(alternatives: Sequence[Any], walk: Walk) -> None:
     """Walk each alternative after what came before, then record the choice as one event."""
-    taken = []
+    alternative_events = []
     for alternative in alternatives:
         sub = walk.branch(walk.events)
         walk_sequence(alternative, sub)
         walk.problems.extend(sub.problems)
-        taken.append(tuple(sub.events[len(walk.events) :]))
-    walk.events.append(Choice(tuple(taken)))
+        alternative_events.append(tuple(sub.events[len(walk.events) :]))
+    walk.events.append(Choice(tuple(alternative_events)))
 
 
 def walk_repeat(value: Any, walk: Walk) -> None:
@@ -251,8 +251,9 @@ def check_splits(body: Any, walk: Walk) -> None:
 def has_ambiguous_split(path: Sequence[Required | Unbounded]) -> bool:
     """Return True when an unbounded repeat of `path` can give characters to a later one.
 
-    A repeat ends for certain at the first required character it cannot consume; before that
-    character, a later repeat over some of the same characters could take part of its run.
+    A repeat ends for certain at the first required character it cannot consume. A later
+    repeat over some of the same characters that starts before that character could take
+    part of its run.
     """
     for index, first in enumerate(path):
         if not isinstance(first, Unbounded):
@@ -281,7 +282,7 @@ def linear_paths(events: Sequence[Event]) -> list[list[Required | Unbounded]]:
 
 def widened(items: Sequence[Any]) -> list[Any]:
     """Return `items` with every variable-width repeat made unbounded, except an optional part (`?`)."""
-    result = []
+    result: list[tuple[Any, Any]] = []
     for op, value in items:
         if op in REPEATS:
             low, high, body = value
@@ -398,7 +399,12 @@ def class_ranges(characters: frozenset[int]) -> str:
         while end + 1 < len(codes) and codes[end + 1] == codes[end] + 1:
             end += 1
         first, last = printable_code(codes[index]), printable_code(codes[end])
-        parts.append(first if end == index else f"{first}-{last}" if end > index + 1 else first + last)
+        if end == index:
+            parts.append(first)
+        elif end == index + 1:
+            parts.append(first + last)
+        else:
+            parts.append(f"{first}-{last}")
         index = end + 1
     return "".join(parts)
 

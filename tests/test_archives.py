@@ -18,7 +18,7 @@ from scan_cli import finding_rows, github_token, leakhunt_fixture  # noqa: F401 
 
 from leakhunt.config import Config
 from leakhunt.inputs.archives import ArchiveLimits, ArchiveScanner
-from leakhunt.scan import build_settings
+from leakhunt.scan import BatchOutcome, build_settings
 
 BOMB_REASON = re.compile(r"possible archive bomb \(compression ratio \d+:1, limit 100:1\)")
 
@@ -72,6 +72,7 @@ def test_tar_member_found(leakhunt, tmp_path, rng, name, mode):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [(f"{name}!app/conf/settings.py", 3, 17, "github-pat-classic", token)]
 
 
@@ -88,6 +89,7 @@ def test_wheel_member_found(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("dist/acme-1.0-py3-none-any.whl!acme/config.py", 3, 39, "github-pat-classic", token)]
 
 
@@ -98,6 +100,7 @@ def test_zip_inside_zip(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("outer.zip!libs/inner.zip!conf/app.ini", 2, 9, "github-pat-classic", token)]
 
 
@@ -109,6 +112,7 @@ def test_third_archive_level_skipped(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("outer.zip!middle.zip!mid.txt", 1, 3, "github-pat-classic", token)]
     assert report["skipped"] == [
         {"path": "outer.zip!middle.zip!inner.zip", "reason": "archive nested too deep (more than 2 levels)"},
@@ -138,6 +142,7 @@ def test_member_with_bad_crc_skipped(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("damaged.zip!b.py", 3, 17, "github-pat-classic", token)]
     assert report["skipped"] == [{"path": "damaged.zip!a.py", "reason": "unreadable archive member (Bad CRC-32 for file 'a.py')"}]
 
@@ -148,6 +153,7 @@ def test_high_ratio_member_skipped(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("bundle.zip!app.py", 3, 17, "github-pat-classic", token)]
     assert [item["path"] for item in report["skipped"]] == ["bundle.zip!zeros.txt"]
     assert BOMB_REASON.fullmatch(report["skipped"][0]["reason"])
@@ -160,6 +166,7 @@ def test_high_ratio_tar_stream_stops(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("release.tar.gz!app/settings.py", 3, 17, "github-pat-classic", token)]
     assert [item["path"] for item in report["skipped"]] == ["release.tar.gz"]
     assert BOMB_REASON.fullmatch(report["skipped"][0]["reason"])
@@ -178,6 +185,7 @@ def test_encrypted_member_skipped(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("locked.zip!plain.py", 3, 17, "github-pat-classic", token)]
     assert report["skipped"] == [{"path": "locked.zip!secret.py", "reason": "encrypted archive member"}]
 
@@ -192,6 +200,7 @@ def test_binary_member_skipped_like_binary_file(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("app.jar!application.properties", 1, 14, "github-pat-classic", token)]
     assert report["skipped"] == [{"path": "app.jar!com/acme/App.class", "reason": "binary"}]
 
@@ -202,6 +211,7 @@ def test_gzip_single_file(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("app.log.gz!app.log", 2, 13, "github-pat-classic", token)]
 
 
@@ -213,6 +223,7 @@ def test_traversal_member_name_only_a_label(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(target)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [
         ("evil.zip!../../escaped.py", 3, 17, "github-pat-classic", token),
         ("evil.zip!/abs/path.py", 1, 1, "github-pat-classic", token),
@@ -226,6 +237,7 @@ def test_text_with_archive_name_scanned_as_text(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("notes.zip", 2, 8, "github-pat-classic", token)]
 
 
@@ -236,6 +248,7 @@ def test_member_over_size_limit_skipped(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path, "--max-file-size", str(2 / 1024))
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("bundle.zip!small.py", 3, 17, "github-pat-classic", token)]
     assert report["skipped"] == [{"path": "bundle.zip!big.py", "reason": "larger than the size limit (3.1 KiB > 2.0 KiB)"}]
 
@@ -249,6 +262,7 @@ def test_notebook_and_encoded_text_inside_archive(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     rows = [(item["path"], item["line"], item["column"], item["secret"], item.get("cell"), item.get("decoded"))
             for item in report["findings"]]
     assert rows == [
@@ -276,6 +290,7 @@ def test_tar_links_and_folders_ignored(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert finding_rows(report) == [("app.tgz!app/settings.py", 3, 17, "github-pat-classic", token)]
     assert report["skipped"] == []
 
@@ -284,15 +299,16 @@ def test_total_size_limit_skips_members(rng, tmp_path):
     token = github_token(rng)
     members = {f"part{index}.txt": rng.randbytes(3000).hex() for index in range(4)}
     members["part9.py"] = settings_module(token)
+    outcome = BatchOutcome()
     scanner = ArchiveScanner(build_settings(Config(), cache_dir=tmp_path).matcher(),
-                             ArchiveLimits(max_member_size=64 * 1024, max_total_size=20_000))
+                             ArchiveLimits(max_member_size=64 * 1024, max_total_size=20_000), outcome)
 
     scanner.scan_blob("parts.zip", zip_bytes(members), "parts.zip", depth=0)
 
-    assert [(item.path, item.reason) for item in scanner.result.skipped] == [
+    assert [(item.path, item.reason) for item in outcome.skipped] == [
         ("parts.zip!part3.txt", "archive size limit reached (more than 19.5 KiB uncompressed)"),
     ]
-    assert [(provenance.path, [match.secret for match in matches]) for provenance, matches in scanner.result.groups] == [
+    assert [(provenance.path, [match.secret for match in matches]) for provenance, matches in outcome.matches] == [
         ("parts.zip!part9.py", [token]),
     ]
-    assert scanner.result.files == 4
+    assert outcome.files == 4

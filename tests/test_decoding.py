@@ -77,6 +77,7 @@ def test_fully_percent_encoded_token(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [("request.log", 1, 5, "github-pat-classic", token, "percent")]
 
 
@@ -90,6 +91,7 @@ def test_echo_base64_decode_in_script(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [("deploy.sh", 3, 25, "github-pat-classic", token, "base64")]
 
 
@@ -100,6 +102,7 @@ def test_urlsafe_unpadded_base64(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [("config.ini", 2, 8, "github-pat-classic", token, "base64")]
 
 
@@ -117,6 +120,7 @@ def test_base64_inside_base64(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [("pull-secret.yaml", 5, 22, "github-pat-classic", token, "base64+base64")]
 
 
@@ -126,6 +130,7 @@ def test_plain_and_encoded_token_both_reported(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [
         ("env.sh", 1, 10, "github-pat-classic", plain, None),
         ("env.sh", 2, 17, "github-pat-classic", hidden, "base64"),
@@ -166,6 +171,7 @@ def test_named_value_matches_local_rule(leakhunt, tmp_path):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert decoded_rows(report) == [("db.yaml", 3, 16, "test-db-password", "Wq7rT2#pLm9xVbK4sDe8Zn", "base64")]
 
 
@@ -179,6 +185,7 @@ def test_json_report_schema_accepts_decoded(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     jsonschema.validate(report, schema)
     assert report["findings"][0]["decoded"] == "base64"
 

@@ -46,6 +46,7 @@ def test_secrets_anywhere_on_5_mb_line(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert len(line) > LINE_BYTES
     assert finding_rows(report) == [
         ("dist/app.min.js", 1, 1, "github-pat-classic", first),
@@ -118,7 +119,9 @@ def test_rules_check_reports_quadratic_pattern(leakhunt, tmp_path):
 
     assert run.returncode == 1
     assert run.stderr.splitlines() == [
-        "slow.toml: rule slow-token: pattern may take quadratic time on a long line: "
-        "unbounded repeat over [a-z]: nothing before it requires a character outside the set",
+        (
+            "slow.toml: rule slow-token: pattern may take quadratic time on a long line: "
+            "unbounded repeat over [a-z]: nothing before it requires a character outside the set"
+        ),
         "1 problem(s) in 1 of 1 rules",
     ]

@@ -66,6 +66,7 @@ def test_token_in_stream_output(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert cell_rows(report) == [("debug.ipynb", 2, 15, "github-pat-classic", token, 1, 1)]
 
 
@@ -78,6 +79,7 @@ def test_token_in_execute_result_text(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert cell_rows(report) == [("client.ipynb", 1, 2, "github-pat-classic", token, 2, 1)]
 
 
@@ -92,6 +94,7 @@ def test_findings_ordered_by_cell(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert cell_rows(report) == [
         ("book.ipynb", 3, 7, "github-pat-classic", first, 1, None),
         ("book.ipynb", 1, 7, "github-pat-classic", second, 2, None),
@@ -114,6 +117,7 @@ def test_nbformat_3_worksheets(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert cell_rows(report) == [("legacy.ipynb", 2, 8, "github-pat-classic", token, 2, None)]
 
 
@@ -123,6 +127,7 @@ def test_invalid_json_scanned_as_text(leakhunt, tmp_path, rng):
 
     run, report = leakhunt.scan_json(tmp_path)
 
+    assert run.returncode == 1
     assert cell_rows(report) == [("broken.ipynb", 3, 21, "github-pat-classic", token, None, None)]
 
 

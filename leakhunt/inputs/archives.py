@@ -3,8 +3,8 @@
 Members are read into memory and never extracted, so a member name such as `../../x` is only
 a label. A finding in a member has the path `outer.zip!inner/path.py`, and each archive inside
 an archive adds another `!`. Archives nest at most two levels deep. Limits guard against
-archive bombs: the declared size and the compression ratio of a zip member are checked before
-it is read, every read stops at the member size limit, and one top-level file may yield at
+archive bombs. The declared size and the compression ratio of a zip member are checked before
+it is read, and every read stops at the member size limit. One top-level file may yield at
 most 256 MiB of uncompressed data. Encrypted, oversized and unreadable members, and archives
 that cannot be read, become skipped entries with a reason. Binary members are skipped as binary
 files are.
@@ -22,8 +22,8 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 from leakhunt.decoding import MatchGroup, scan_text
 from leakhunt.findings import Provenance
@@ -54,10 +54,11 @@ ZIP64_END_RECORD = b"PK\x06\x06"
 # The end record is 22 bytes and may be followed by a comment of up to 65,535 bytes.
 ZIP_END_SEARCH_BYTES = 22 + 65535
 ZIP_ENCRYPTED_FLAG = 0x1
-DECOMPRESSORS: dict[bytes, Callable[[BinaryIO], BinaryIO]] = {
-    b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
-    b"BZh": lambda raw: bz2.BZ2File(raw, mode="rb"),
-    b"\xfd7zXZ\x00": lambda raw: lzma.LZMAFile(raw, mode="rb"),
+# Each opener takes a binary file object and returns one that reads the decompressed data.
+DECOMPRESSORS: dict[bytes, Callable[..., Any]] = {
+    b"\x1f\x8b": gzip.open,
+    b"BZh": bz2.open,
+    b"\xfd7zXZ\x00": lzma.open,
 }
 READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
                NotImplementedError)
@@ -79,14 +80,13 @@ class ArchiveLimits:
     max_members: int = MAX_MEMBERS
 
 
-@dataclass
-class ArchiveScan:
-    """What one top-level file produced: matches by provenance, skipped members, members scanned."""
+class ScanOutcome(Protocol):
+    """The parts of a scan outcome that scanning a container adds to."""
 
-    groups: list[MatchGroup] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    files: int = 0
-    bytes: int = 0
+    matches: list[MatchGroup]
+    skipped: list[Skipped]
+    files: int
+    bytes: int
 
 
 def is_archive(name: str) -> bool:
@@ -108,13 +108,16 @@ def archive_kind(data: bytes) -> str | None:
 
 
 class ArchiveScanner:
-    """Scans one top-level file and every archive inside it against one set of limits."""
+    """Scans one top-level file and every archive inside it against one set of limits.
 
-    def __init__(self, matcher: Matcher, limits: ArchiveLimits) -> None:
+    Matches, skipped members and counts of scanned members go to `outcome`.
+    """
+
+    def __init__(self, matcher: Matcher, limits: ArchiveLimits, outcome: ScanOutcome) -> None:
         self.matcher = matcher
         self.limits = limits
         self.remaining = limits.max_total_size
-        self.result = ArchiveScan()
+        self.outcome = outcome
 
     def scan_blob(self, name: str, data: bytes, path: str, depth: int) -> None:
         """Scan `data` as an archive, a notebook or text, chosen by `name`.
@@ -139,9 +142,9 @@ class ArchiveScanner:
         except BinaryContent:
             self.skip(path, "binary")
             return
-        self.result.groups.extend(groups)
-        self.result.files += 1
-        self.result.bytes += len(data)
+        self.outcome.matches.extend(groups)
+        self.outcome.files += 1
+        self.outcome.bytes += len(data)
 
     def scan_archive(self, kind: str, data: bytes, path: str, depth: int) -> None:
         if kind == "zip":
@@ -155,7 +158,7 @@ class ArchiveScanner:
 
     def skip(self, path: str, reason: str) -> None:
         log.debug("skipping %s: %s", path, reason)
-        self.result.skipped.append(Skipped(path, reason))
+        self.outcome.skipped.append(Skipped(path, reason))
 
     def scan_zip(self, data: bytes, path: str, depth: int) -> None:
         declared = declared_zip_members(data)
@@ -237,7 +240,7 @@ class ArchiveScanner:
 
     def scan_tar(self, stream: BoundedStream, path: str, depth: int) -> None:
         # Stream mode reads members in order and never seeks, so every byte passes the limits.
-        with tarfile.open(fileobj=stream, mode="r|") as archive:
+        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|") as archive:
             for count, member in enumerate(archive):
                 if count >= self.limits.max_members:
                     self.skip(path, f"too many archive members (only the first {self.limits.max_members} were scanned)")
@@ -254,7 +257,7 @@ class ArchiveScanner:
                 self.scan_blob(member.name, content, member_path, depth)
 
     def scan_single(self, stream: BoundedStream, path: str, depth: int) -> None:
-        """Scan the one file that a gzip, bzip2 or xz stream holds, named after the stream."""
+        """Scan the one file that a gzip, bzip2 or xz stream contains, named after the stream."""
         name = path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
         name = name.rsplit(".", 1)[0] if "." in name else name
         content = stream.read_up_to(self.limits.max_member_size + 1)
@@ -331,8 +334,8 @@ def declared_zip_members(data: bytes) -> int | None:
     return int.from_bytes(data[zip64 + 32 : zip64 + 40], "little")
 
 
-def scan_container_data(matcher: Matcher, data: bytes, relative: str, max_member_size: int) -> ArchiveScan:
+def scan_container_data(matcher: Matcher, data: bytes, relative: str, max_member_size: int,
+                        outcome: ScanOutcome) -> None:
     """Scan a file that has an archive or notebook name, with its path relative to the scan root."""
-    scanner = ArchiveScanner(matcher, ArchiveLimits(max_member_size=max_member_size))
+    scanner = ArchiveScanner(matcher, ArchiveLimits(max_member_size=max_member_size), outcome)
     scanner.scan_blob(relative, data, relative, depth=0)
-    return scanner.result

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Protocol
 
-from leakhunt.decoding import MatchGroup
-from leakhunt.inputs.archives import ARCHIVE_SUFFIXES, scan_container_data
+from leakhunt.inputs.archives import ARCHIVE_SUFFIXES, ScanOutcome, scan_container_data
 from leakhunt.inputs.notebook import NOTEBOOK_SUFFIX
 from leakhunt.inputs.tree import Skipped, describe_os_error, read_file_bytes
 from leakhunt.matcher import Matcher
 
 CONTAINER_SUFFIXES = tuple(os.fsencode(suffix) for suffix in (NOTEBOOK_SUFFIX, *ARCHIVE_SUFFIXES))
-
-
-class ScanOutcome(Protocol):
-    """The parts of a batch outcome that a container scan adds to."""
-
-    matches: list[MatchGroup]
-    skipped: list[Skipped]
-    files: int
-    bytes: int
 
 
 def is_container(path: bytes) -> bool:
@@ -38,9 +27,4 @@ def scan_container(matcher: Matcher, path: bytes, relative: str, max_size: int, 
     except OSError as error:
         outcome.skipped.append(Skipped(relative, describe_os_error(error)))
         return
-
-    result = scan_container_data(matcher, data, relative, max_size)
-    outcome.matches.extend(result.groups)
-    outcome.skipped.extend(result.skipped)
-    outcome.files += result.files
-    outcome.bytes += result.bytes
+    scan_container_data(matcher, data, relative, max_size, outcome)

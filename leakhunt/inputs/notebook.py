@@ -1,7 +1,7 @@
 """Jupyter notebooks: scan each cell's source and text outputs, located by cell and line.
 
 A finding in a notebook keeps the notebook's path. Its line and column count from the start
-of the cell source, and `Provenance.cell` holds the cell number: cells are numbered from 1 in
+of the cell source, and `Provenance.cell` is the cell number. Cells are numbered from 1 in
 file order, code, markdown and raw cells alike. A finding in an output also sets
 `Provenance.cell_output`, the output's number from 1, and its line counts from the start of
 that output's text. Stream text and `text/plain` results are scanned. Images, HTML and other
