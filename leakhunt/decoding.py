@@ -1,15 +1,15 @@
 """Find secrets in base64 and percent-encoded text, and report them where the encoded text is.
 
-Decoding stays off the hot path. One Hyperscan pass over the buffer looks for literals: the
-base64 forms of every rule keyword, the marker of a Kubernetes Secret, and two percent escapes
-close together. Only what it finds is decoded. A keyword's base64 form is widened to the base64
-run around it, and a percent escape to the URL around it. In a Kubernetes Secret, whose values
-may be bare passwords under a key name, every base64 run that the compiled `BASE64_SEGMENT`
-regex finds is decoded. Each segment is decoded within fixed limits, and decoded bytes that are
-not mostly printable text are dropped, so a random base64 blob yields nothing. The matcher then
-scans all decoded texts of the buffer as one buffer. A finding keeps its rule id and the decoded
-secret, takes the line and column where its outermost encoded segment starts, and names the
-encodings in `Provenance.decoded`.
+Decoding stays off the hot path. One Hyperscan pass over the buffer looks for literals, the
+base64 forms of every rule keyword and the marker of a Kubernetes Secret, and one `re` search
+looks for two percent escapes close together. Only what they find is decoded. A keyword's
+base64 form is widened to the base64 run around it, and a pair of escapes to the URL around
+it. In a Kubernetes Secret, whose values may be bare passwords under a key name, every base64
+run that the compiled `BASE64_SEGMENT` regex finds is decoded. Each segment is decoded within
+fixed limits, and decoded bytes that are not mostly printable text are dropped, so a random
+base64 blob yields nothing. The matcher then scans all decoded texts of the buffer as one
+buffer. A finding keeps its rule id and the decoded secret, takes the line and column where
+its outermost encoded segment starts, and names the encodings in `Provenance.decoded`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ BASE64 = "base64"
 PERCENT = "percent"
 
 MIN_BASE64_CHARS = 24
-MIN_PERCENT_ESCAPES = 2
 MAX_SEGMENT_CHARS = 64 * 1024
 MAX_DECODED_BYTES = 4 * 1024 * 1024
 # Encoded text inside decoded text is decoded once more, no deeper.
@@ -60,7 +59,6 @@ BASE64_CHARACTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 BASE64_SEGMENT = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_CHARS)
 # RFC 3986 unreserved, sub-delimiter and path characters, so one segment spans a whole URL.
 URL_CHARACTERS = BASE64_CHARACTERS + b".~!$&'()*,;=:@?"
-PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 PERCENT_PAIR = re.compile(rb"%%[0-9A-Fa-f]{2}[%b]{0,64}%%[0-9A-Fa-f]{2}" % re.escape(URL_CHARACTERS))
 SECRET_MARKERS = (b"kind: Secret", b'"kind": "Secret"', b'"kind":"Secret"')
 MARKER_ID, FRAGMENT_ID = 0, 1
@@ -269,17 +267,19 @@ def base64_runs(data: bytes, inside: Iterable[int]) -> Iterator[tuple[int, int]]
 
 
 def percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
-    """Yield each run of URL characters that contains at least two percent escapes."""
-    covered = -1
-    for escape in PERCENT_ESCAPE.finditer(data):
-        position = escape.start()
-        if position < covered:
-            continue
+    """Yield each run of URL characters in which two percent escapes stand close together.
+
+    The search for the next pair resumes after the run, so neither the escapes inside one run
+    nor lone escapes elsewhere cost Python work each.
+    """
+    pair = PERCENT_PAIR.search(data)
+    while pair is not None:
+        position = pair.start()
         start = run_start(data, position, URL_CHARACTERS)
         end = run_end(data, position, URL_CHARACTERS + b"%")
-        covered = end
-        if end - start <= MAX_SEGMENT_CHARS and data.count(b"%", start, end) >= MIN_PERCENT_ESCAPES:
+        if end - start <= MAX_SEGMENT_CHARS:
             yield start, end
+        pair = PERCENT_PAIR.search(data, max(end, pair.end()))
 
 
 def run_start(data: bytes, position: int, characters: bytes) -> int:

@@ -20,7 +20,7 @@ from leakhunt.config import Config
 from leakhunt.inputs.archives import ArchiveLimits, ArchiveScanner
 from leakhunt.scan import BatchOutcome, build_settings
 
-BOMB_REASON = re.compile(r"possible archive bomb \(compression ratio \d+:1, limit 100:1\)")
+BOMB_REASON = re.compile(r"possible archive bomb \(compression ratio \d+\.\d:1, limit 100:1\)")
 
 
 @pytest.fixture

@@ -270,7 +270,7 @@ class ArchiveScanner:
         return f"archive size limit reached (more than {format_size(self.limits.max_total_size)} uncompressed)"
 
     def ratio_reason(self, ratio: float) -> str:
-        return f"possible archive bomb (compression ratio {ratio:.0f}:1, limit {self.limits.max_ratio}:1)"
+        return f"possible archive bomb (compression ratio {ratio:.1f}:1, limit {self.limits.max_ratio}:1)"
 
 
 class BoundedStream:
