@@ -56,6 +56,8 @@ MAX_FRAGMENT_HITS = 4096
 RUN_CHUNK_BYTES = 4096
 
 BASE64_CHARACTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+# NOTE: base64 wrapped over several lines is decoded line by line, so a secret that a line
+# break splits is not found.
 BASE64_SEGMENT = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_CHARS)
 # RFC 3986 unreserved, sub-delimiter and path characters, so one segment spans a whole URL.
 URL_CHARACTERS = BASE64_CHARACTERS + b".~!$&'()*,;=:@?"
