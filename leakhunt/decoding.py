@@ -27,6 +27,16 @@ from urllib.parse import unquote_to_bytes
 
 import hyperscan
 
+from leakhunt.encoded_spans import (
+    BASE64_CHARACTERS,
+    BASE64_SEGMENT,
+    MAX_SEGMENT_CHARS,
+    PERCENT_PAIR,
+    base64_blocks,
+    percent_runs,
+    run_end,
+    run_start,
+)
 from leakhunt.findings import Provenance
 from leakhunt.matcher import Match, Matcher, is_allowed
 from leakhunt.rules import Ruleset
@@ -38,8 +48,6 @@ MatchGroup = tuple[Provenance, list[Match]]
 BASE64 = "base64"
 PERCENT = "percent"
 
-MIN_BASE64_CHARS = 24
-MAX_SEGMENT_CHARS = 64 * 1024
 MAX_DECODED_BYTES = 4 * 1024 * 1024
 # Encoded text inside decoded text is decoded once more, no deeper.
 MAX_DEPTH = 2
@@ -53,15 +61,7 @@ MIN_FRAGMENT_CHARS = 4
 MIN_KEYWORD_CHARS = 3
 # Past this many keyword fragments in one buffer, every base64 run of it is decoded instead.
 MAX_FRAGMENT_HITS = 4096
-RUN_CHUNK_BYTES = 4096
 
-BASE64_CHARACTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
-# NOTE: base64 wrapped over several lines is decoded line by line, so a secret that a line
-# break splits is not found.
-BASE64_SEGMENT = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_CHARS)
-# RFC 3986 unreserved, sub-delimiter and path characters, so one segment spans a whole URL.
-URL_CHARACTERS = BASE64_CHARACTERS + b".~!$&'()*,;=:@?"
-PERCENT_PAIR = re.compile(rb"%%[0-9A-Fa-f]{2}[%b]{0,64}%%[0-9A-Fa-f]{2}" % re.escape(URL_CHARACTERS))
 SECRET_MARKERS = (b"kind: Secret", b'"kind": "Secret"', b'"kind":"Secret"')
 MARKER_ID, FRAGMENT_ID = 0, 1
 
@@ -234,8 +234,10 @@ def find_segments(data: bytes, hits: GateHits, budget: DecodeBudget) -> list[Seg
         if budget.remaining == 0:
             log.debug("decoding stopped: the decoded-size budget of the file is spent")
             break
-        decode = decode_base64 if name == BASE64 else decode_percent
-        text = decode(data[start:end], budget)
+        if name == BASE64:
+            text = decode_base64(data[start:end].translate(None, b" \t\r\n"), budget)
+        else:
+            text = decode_percent(data[start:end], budget)
         if text is not None:
             segments.append(Segment(start, end, (name,), line_context(data, start), text))
     return segments
@@ -243,69 +245,19 @@ def find_segments(data: bytes, hits: GateHits, budget: DecodeBudget) -> list[Seg
 
 def candidate_spans(data: bytes, hits: GateHits) -> Iterator[tuple[str, int, int]]:
     """Yield the encoding and span of each segment worth decoding, as the gate hits direct."""
+    # NOTE: a keyword whose base64 form a line break splits leaves no fragment hit, so a wrapped
+    # block is decoded only when another keyword in it, or a Secret marker, is found.
+    runs: Iterable[tuple[int, int]] = ()
     if hits.every_base64_run:
-        for found in BASE64_SEGMENT.finditer(data):
-            yield BASE64, found.start(), found.end()
+        runs = (found.span() for found in BASE64_SEGMENT.finditer(data))
     elif hits.fragment_ends:
-        for start, end in base64_runs(data, hits.fragment_ends):
-            yield BASE64, start, end
+        runs = ((run_start(data, end, BASE64_CHARACTERS), run_end(data, end, BASE64_CHARACTERS))
+                for end in hits.fragment_ends)
+    for start, end in base64_blocks(data, runs):
+        yield BASE64, start, end
     if hits.percent:
         for start, end in percent_runs(data):
             yield PERCENT, start, end
-
-
-def base64_runs(data: bytes, inside: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """Yield each base64 run, with its `=` padding, that contains an offset of `inside` (ascending)."""
-    covered = -1
-    for position in inside:
-        if position <= covered:
-            continue
-        start = run_start(data, position, BASE64_CHARACTERS)
-        end = run_end(data, position, BASE64_CHARACTERS)
-        covered = end
-        end += len(data[end : end + 2]) - len(data[end : end + 2].lstrip(b"="))
-        if MIN_BASE64_CHARS <= end - start <= MAX_SEGMENT_CHARS:
-            yield start, end
-
-
-def percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
-    """Yield each run of URL characters in which two percent escapes stand close together.
-
-    The search for the next pair resumes after the run, so neither the escapes inside one run
-    nor lone escapes elsewhere cost Python work each.
-    """
-    pair = PERCENT_PAIR.search(data)
-    while pair is not None:
-        position = pair.start()
-        start = run_start(data, position, URL_CHARACTERS)
-        end = run_end(data, position, URL_CHARACTERS + b"%")
-        if end - start <= MAX_SEGMENT_CHARS:
-            yield start, end
-        pair = PERCENT_PAIR.search(data, max(end, pair.end()))
-
-
-def run_start(data: bytes, position: int, characters: bytes) -> int:
-    """Return where the run of `characters` that ends at `position` starts."""
-    start = position
-    while start > 0:
-        chunk = data[max(0, start - RUN_CHUNK_BYTES) : start]
-        outside = len(chunk.rstrip(characters))
-        start -= len(chunk) - outside
-        if outside:
-            break
-    return start
-
-
-def run_end(data: bytes, position: int, characters: bytes) -> int:
-    """Return where the run of `characters` that starts at `position` ends."""
-    end = position
-    while end < len(data):
-        chunk = data[end : end + RUN_CHUNK_BYTES]
-        outside = len(chunk.lstrip(characters))
-        end += len(chunk) - outside
-        if outside:
-            break
-    return end
 
 
 def nested_segments(parent: Segment, gate: Gate, budget: DecodeBudget) -> list[Segment]:

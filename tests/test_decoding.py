@@ -137,6 +137,34 @@ def test_plain_and_encoded_token_both_reported(leakhunt, tmp_path, rng):
     ]
 
 
+def test_wrapped_base64_block_joined(leakhunt, tmp_path, rng):
+    token = github_token(rng)
+    config = f"# {'x' * 39}\ntoken = {token}\nregion = eu-west-1\n".encode()
+    lines = base64.encodebytes(config).decode().splitlines()
+    (tmp_path / "values.yaml").write_text("app:\n  config: |\n" + "".join(f"    {line}\n" for line in lines) + "  replicas: 2\n")
+
+    run, report = leakhunt.scan_json(tmp_path)
+
+    assert len(lines) == 2
+    assert all(token.encode() not in base64.b64decode(line) for line in lines)
+    assert run.returncode == 1
+    assert decoded_rows(report) == [("values.yaml", 3, 5, "github-pat-classic", token, "base64")]
+
+
+def test_adjacent_base64_values_stay_apart(leakhunt, tmp_path, rng):
+    first, second = github_token(rng), github_token(rng)
+    (tmp_path / "secret.yaml").write_text(f"kind: Secret\ndata:\n  a: {b64(first)}\n  b: {b64(second)}\n")
+
+    run, report = leakhunt.scan_json(tmp_path)
+
+    assert len(b64(first)) % 4 == 0
+    assert run.returncode == 1
+    assert decoded_rows(report) == [
+        ("secret.yaml", 3, 6, "github-pat-classic", first, "base64"),
+        ("secret.yaml", 4, 6, "github-pat-classic", second, "base64"),
+    ]
+
+
 def test_random_binary_blob_yields_nothing(leakhunt, tmp_path, rng):
     blobs = [base64.b64encode(rng.randbytes(size)).decode() for size in (18, 48, 300, 3000)]
     lines = [f"  blob{index}: {blob}" for index, blob in enumerate(blobs)]
