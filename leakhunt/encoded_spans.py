@@ -22,6 +22,7 @@ MAX_INDENTATION_BYTES = 256
 # RFC 3986 unreserved, sub-delimiter and path characters, so one segment spans a whole URL.
 URL_CHARACTERS = BASE64_CHARACTERS + b".~!$&'()*,;=:@?"
 PERCENT_PAIR = re.compile(rb"%%[0-9A-Fa-f]{2}[%b]{0,64}%%[0-9A-Fa-f]{2}" % re.escape(URL_CHARACTERS))
+MAX_PERCENT_PAIR_CHARS = 3 + 64 + 3
 
 
 def base64_blocks(data: bytes, runs: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -109,13 +110,13 @@ def after_padding(data: bytes, end: int) -> int:
     return end + len(padding) - len(padding.lstrip(b"="))
 
 
-def percent_runs(data: bytes) -> Iterator[tuple[int, int]]:
+def percent_runs(data: bytes, search_from: int = 0) -> Iterator[tuple[int, int]]:
     """Yield each run of URL characters in which two percent escapes stand close together.
 
-    The search for the next pair resumes after the run, so neither the escapes inside one run
-    nor lone escapes elsewhere cost Python work each.
+    The search starts at `search_from`, no later than the first pair, and resumes after each
+    run, so neither the escapes inside one run nor lone escapes elsewhere cost Python work each.
     """
-    pair = PERCENT_PAIR.search(data)
+    pair = PERCENT_PAIR.search(data, search_from)
     while pair is not None:
         position = pair.start()
         start = run_start(data, position, URL_CHARACTERS)
