@@ -15,6 +15,9 @@ r"""Find rule patterns whose Python `re` step can take more than linear time on 
   rejects it unless every such repeat is ended by a required character it cannot consume
   before the next repeat that overlaps it begins.
 
+A positive lookahead that checks a bounded form of the items after it, as in
+`(?=X{m,N}?Y)X{m,}?Y`, bounds those items, so they are checked in its bounded form.
+
 The check is sufficient, not necessary: it may reject a pattern that `re` runs in linear
 time, and it rejects constructs it does not model. It reads the parse tree of CPython's `re`
 module (`re._parser`, Python 3.11 and later), which is not a public interface.
@@ -50,6 +53,7 @@ SINGLE_CHARACTER_ITEMS = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
 REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 # Alternatives are expanded into separate paths for the split check, up to this many.
 MAX_PATHS = 256
+LOOKAHEAD = 1
 
 
 class UnknownConstruct(Exception):
@@ -121,8 +125,85 @@ def quadratic_risks(pattern: str) -> list[str]:
 
 
 def walk_sequence(items: Iterable[tuple[Any, Any]], walk: Walk) -> None:
-    for op, value in items:
+    """Walk `items` in order, letting a bounding lookahead stand in for the part it checks."""
+    items = list(items)
+    index = 0
+    while index < len(items):
+        op, value = items[index]
+        if op == sre.ASSERT and value[0] == LOOKAHEAD:
+            checked = bounded_by_lookahead(list(value[1]), items[index + 1 :], walk)
+            if checked:
+                walk_lookaround(value[1], walk)
+                walk_sequence(list(value[1])[:checked], walk)
+                index += 1 + checked
+                continue
         walk_item(op, value, walk)
+        index += 1
+
+
+def bounded_by_lookahead(lookahead: list[Any], following: list[Any], walk: Walk) -> int:
+    """Return how many leading `following` items a lookahead bounds, or 0.
+
+    Rules write `(?=X{m,N}?Y)X{m,}?Y`: a bounded lookahead, then the same pattern with the
+    bound removed. The second part runs only where the lookahead found a match within N
+    characters, and it stops there too, so it costs what the lookahead costs. This is true
+    item by item, for the items that repeat the lookahead's, when each unbounded repeat is
+    lazy, or greedy over characters that what follows it in the lookahead cannot start with.
+    """
+    covered = 0
+    relaxed = False
+    for index, (checked, item) in enumerate(zip(lookahead, following)):
+        if same_items([checked], [item]):
+            covered = index + 1
+            continue
+        if not relaxes(checked, item, lookahead[index + 1 :], walk):
+            break
+        covered = index + 1
+        relaxed = True
+    return covered if relaxed else 0
+
+
+def relaxes(checked: tuple[Any, Any], item: tuple[Any, Any], checked_rest: list[Any], walk: Walk) -> bool:
+    """Return True when `item` is the bounded repeat `checked` with its maximum removed."""
+    (checked_op, checked_value), (op, value) = checked, item
+    if checked_op not in REPEATS or op not in REPEATS:
+        return False
+    low, high, body = value
+    checked_low, checked_high, checked_body = checked_value
+    if high != sre.MAXREPEAT or checked_high == sre.MAXREPEAT or low != checked_low:
+        return False
+    if not same_items(body, checked_body):
+        return False
+    if op == sre.MIN_REPEAT:
+        return True
+    return not first_characters(checked_rest, walk) & consumable(body, walk)
+
+
+def same_items(first: Any, second: Any) -> bool:
+    return repr(list(first)) == repr(list(second))
+
+
+def first_characters(items: Sequence[Any], walk: Walk) -> frozenset[int]:
+    """Return the characters the text after a place can start with, when `items` come next.
+
+    When the items can match nothing, what follows them is unknown and every character counts.
+    """
+    characters: set[int] = set()
+    for op, value in items:
+        if op in SINGLE_CHARACTER_ITEMS:
+            return frozenset(characters | item_characters(op, value, walk))
+        if op == sre.ASSERT_NOT and value[0] == LOOKAHEAD and len(value[1]) == 1 and value[1][0][0] in SINGLE_CHARACTER_ITEMS:
+            excluded = item_characters(value[1][0][0], value[1][0][1], walk)
+            return frozenset(characters | (ALL_BYTES - excluded))
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue
+        if op not in REPEATS and op not in (sre.SUBPATTERN, sre.BRANCH):
+            break
+        part = [(op, value)]
+        characters |= consumable(part, walk)
+        if min_width(part) >= 1:
+            return frozenset(characters)
+    return ALL_BYTES
 
 
 def walk_item(op: Any, value: Any, walk: Walk) -> None:

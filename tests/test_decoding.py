@@ -121,7 +121,10 @@ def test_base64_inside_base64(leakhunt, tmp_path, rng):
     run, report = leakhunt.scan_json(tmp_path)
 
     assert run.returncode == 1
-    assert decoded_rows(report) == [("pull-secret.yaml", 5, 22, "github-pat-classic", token, "base64+base64")]
+    assert decoded_rows(report) == [
+        ("pull-secret.yaml", 5, 22, "docker-config-auth", auth, "base64"),
+        ("pull-secret.yaml", 5, 22, "github-pat-classic", token, "base64+base64"),
+    ]
 
 
 def test_plain_and_encoded_token_both_reported(leakhunt, tmp_path, rng):

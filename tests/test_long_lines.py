@@ -85,6 +85,8 @@ def test_builtin_rule_linear_on_long_lines(rule):
     r"^\s*x",
     r"\A.*",
     r"-----BEGIN[ A-Z]{0,40}PRIVATE KEY-----[\s\S]{64,8000}?-----END",
+    r"-----BEGIN KEY-----\n(?=[A-Za-z0-9+/=\s]{64,16000}?-----END)[A-Za-z0-9+/=\s]{64,}?-----END",
+    r"(?<![\w-])(eyJ(?=[\w-]{10,2000}\.)[\w-]{10,}\.)",
 ])
 def test_linear_pattern_accepted(pattern):
     assert quadratic_risks(pattern) == []
@@ -100,6 +102,7 @@ def test_linear_pattern_accepted(pattern):
      "unbounded repeat over .: an unbounded repeat over some of the same characters comes first"),
     (r"=(a+)+b", "repeated group over [a] can match one input in several ways"),
     (r"=(?:[a-z]{1,5})+b", "repeated group over [a-z] can match one input in several ways"),
+    (r"(?=[ab]{1,3}b)[ab]+b", "unbounded repeat over [ab]: nothing before it requires a character outside the set"),
 ])
 def test_superlinear_pattern_flagged(pattern, problem):
     assert problem in quadratic_risks(pattern)
