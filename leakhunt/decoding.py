@@ -42,7 +42,7 @@ from leakhunt.encoded_spans import (
 )
 from leakhunt.findings import Provenance
 from leakhunt.matcher import Match, Matcher, default_cache_dir, is_allowed, store_database
-from leakhunt.rules import Ruleset
+from leakhunt.rules import Rule, Ruleset
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ CONTEXT_BYTES = 120
 MAX_CONTROL_RATIO = 0.05
 MIN_FRAGMENT_CHARS = 4
 MIN_KEYWORD_CHARS = 3
+MAX_KEYWORD_PREFIX_CHARS = 8
 # Past this many keyword fragments in one buffer, every base64 run of it is decoded instead.
 MAX_FRAGMENT_HITS = 4096
 
@@ -162,8 +163,8 @@ def load_gate_database(expressions: Sequence[bytes], ids: Sequence[int], flags: 
                        cache_dir: Path | None) -> hyperscan.Database:
     """Load the gate database from the rule cache, compiling and storing it on a miss.
 
-    The 1,930 keyword fragments of 211 rules took about 0.6 s to compile on a 2-core machine,
-    too long to pay on every run.
+    The 2,039 keyword fragments of 410 rules took about 0.9 s to compile on a busy 2-core
+    machine, too long to pay on every run.
     """
     hasher = hashlib.sha256(hyperscan.__version__.encode("ascii"))
     for expression, gate_id, flag in zip(expressions, ids, flags):
@@ -190,14 +191,32 @@ def keyword_fragments(ruleset: Ruleset) -> set[bytes]:
     """Return the base64 text that every rule keyword encodes to, in either alphabet."""
     fragments: set[bytes] = set()
     for rule in ruleset.rules:
-        for keyword in rule.keywords:
-            if len(keyword) < MIN_KEYWORD_CHARS:
-                continue
-            for variant in {keyword, keyword.lower(), keyword.upper(), keyword.capitalize()}:
-                for fragment in base64_fragments(variant.encode("utf-8")):
-                    fragments.add(fragment)
-                    fragments.add(fragment.translate(STANDARD_TO_URLSAFE))
+        for variant in keyword_variants(rule):
+            for fragment in base64_fragments(variant.encode("utf-8")):
+                fragments.add(fragment)
+                fragments.add(fragment.translate(STANDARD_TO_URLSAFE))
     return fragments
+
+
+def keyword_variants(rule: Rule) -> set[str]:
+    """Return the spellings of a rule's keywords that its secrets are likely to contain.
+
+    Keywords are lowercase and match in any case, but base64 differs per case. A keyword
+    counts as written, as its rule's examples write it, and for a generic rule also in upper
+    case and capitalized. Only its first MAX_KEYWORD_PREFIX_CHARS characters are kept, since
+    those are distinctive, and every fragment more makes the gate slower to compile.
+    """
+    variants: set[str] = set()
+    for keyword in rule.keywords:
+        if len(keyword) < MIN_KEYWORD_CHARS:
+            continue
+        variants.add(keyword)
+        if rule.generic:
+            variants.update((keyword.upper(), keyword.capitalize()))
+        spelling = re.compile(re.escape(keyword), re.IGNORECASE)
+        for example in rule.examples:
+            variants.update(found.group() for found in spelling.finditer(example))
+    return {variant[:MAX_KEYWORD_PREFIX_CHARS] for variant in variants}
 
 
 def base64_fragments(word: bytes) -> list[bytes]:
@@ -218,11 +237,28 @@ def base64_fragments(word: bytes) -> list[bytes]:
 
 
 def scan_text(matcher: Matcher, data: bytes, provenance: Provenance, budget: DecodeBudget | None = None) -> list[MatchGroup]:
-    """Scan a text blob as it is and then its encoded segments, returning matches by provenance."""
+    """Scan a text blob as it is and then its encoded segments, returning matches by provenance.
+
+    A generic rule's match on encoded text is dropped when a format rule found a secret in the
+    decoded text, because that secret is the more exact finding for the same bytes.
+    """
     plain = matcher.scan(data)
+    decoded = scan_encoded(matcher, data, provenance, plain, budget)
+    plain = drop_superseded(plain, decoded, matcher)
     groups: list[MatchGroup] = [(provenance, plain)] if plain else []
-    groups.extend(scan_encoded(matcher, data, provenance, plain, budget))
-    return groups
+    return groups + decoded
+
+
+def drop_superseded(plain: list[Match], decoded: Sequence[MatchGroup], matcher: Matcher) -> list[Match]:
+    """Return `plain` without the generic matches that lie inside a segment where a format rule matched."""
+    by_id = matcher.ruleset.by_id
+    segments = [(match.start, match.end) for _, matches in decoded for match in matches if not by_id[match.rule_id].generic]
+    if not segments:
+        return plain
+    return [
+        match for match in plain
+        if not (by_id[match.rule_id].generic and any(start <= match.start and match.end <= end for start, end in segments))
+    ]
 
 
 def scan_encoded(matcher: Matcher, data: bytes, provenance: Provenance, plain: Sequence[Match] = (),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leakhunt.config import Config
-from leakhunt.decoding import MatchGroup, scan_encoded
+from leakhunt.decoding import MatchGroup, scan_text
 from leakhunt.filters import SecretFilter
 from leakhunt.findings import Finding, Provenance, fingerprint
 from leakhunt.inputs.containers import is_container, scan_container
@@ -177,10 +177,7 @@ def scan_batch(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, max_
             continue
         outcome.files += 1
         outcome.bytes += entry.size
-        matches = matcher.scan(data)
-        if matches:
-            outcome.matches.append((Provenance(relative), matches))
-        outcome.matches.extend(scan_encoded(matcher, data, Provenance(relative), matches))
+        outcome.matches.extend(scan_text(matcher, data, Provenance(relative)))
     return outcome
 
 
