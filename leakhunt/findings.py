@@ -11,7 +11,14 @@ REDACTED = "*****"
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a blob came from: a path, and for history scans the commit that introduced it."""
+    """Where a blob came from: a path, and for history scans the commit that introduced it.
+
+    A path of the form `bundle.zip!pkg/settings.py` names a member of an archive. `cell` and
+    `cell_output` are the 1-based cell and output numbers of a Jupyter notebook blob, whose
+    line numbers count from the start of that cell source or output. `decoded` names the
+    encodings that were undone to reach the secret, outermost first, such as `base64` or
+    `percent+base64`, and the line and column are then those of the encoded text.
+    """
 
     path: str
     commit: str | None = None
@@ -19,6 +26,9 @@ class Provenance:
     email: str | None = None
     date: str | None = None
     commits: tuple[str, ...] = ()
+    cell: int | None = None
+    cell_output: int | None = None
+    decoded: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Prove each rule against its own examples in both engines: Hyperscan and Python `re`."""
+"""Prove each rule against its own examples in both engines, Hyperscan and Python `re`.
+
+A rule whose `re` step may take more than linear time on a long line is a problem too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 
 from leakhunt.filters import SecretFilter
 from leakhunt.matcher import Matcher
+from leakhunt.regex_cost import quadratic_risks
 from leakhunt.rules import Rule, Ruleset
 
 
@@ -44,6 +48,8 @@ def check_rule(matcher: Matcher, rule: Rule) -> list[RuleProblem]:
     for negative in rule.negative_examples:
         if matcher.confirm(rule, negative.encode("utf-8")):
             problems.append(RuleProblem(rule, f"matches negative example {shorten(negative)!r}"))
+    for risk in quadratic_risks(rule.pattern):
+        problems.append(RuleProblem(rule, f"pattern may take quadratic time on a long line: {risk}"))
     return problems
 
 

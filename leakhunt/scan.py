@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leakhunt.config import Config
+from leakhunt.decoding import MatchGroup, scan_text
 from leakhunt.filters import SecretFilter
 from leakhunt.findings import Finding, Provenance, fingerprint
+from leakhunt.inputs.containers import is_container, scan_container
 from leakhunt.inputs.content import BinaryContent
 from leakhunt.inputs.tree import FileEntry, Skipped, read_regular_file, relative_path, walk
 from leakhunt.matcher import Match, Matcher, default_cache_dir
@@ -129,9 +131,10 @@ def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | N
     for outcome in outcomes:
         scanned_files += outcome.files
         skipped.extend(outcome.skipped)
-        for path, matches in outcome.matches:
-            findings.extend(to_findings(settings, matches, Provenance(path)))
-    findings.sort(key=lambda finding: (finding.path, finding.line, finding.column, finding.rule_id))
+        for provenance, matches in outcome.matches:
+            findings.extend(to_findings(settings, matches, provenance))
+    findings.sort(key=lambda finding: (finding.path, finding.provenance.cell or 0, finding.provenance.cell_output or 0,
+                                       finding.line, finding.column, finding.rule_id))
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(sorted(skipped, key=lambda item: item.path)),
@@ -149,9 +152,9 @@ def to_findings(settings: ScanSettings, matches: Iterable[Match], provenance: Pr
 
 @dataclass
 class BatchOutcome:
-    """What one batch of files produced: matches per path, skipped files and bytes read."""
+    """What one batch of files produced: matches per provenance, skipped files and bytes read."""
 
-    matches: list[tuple[str, list[Match]]] = field(default_factory=list)
+    matches: list[MatchGroup] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
@@ -161,6 +164,9 @@ def scan_batch(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, max_
     outcome = BatchOutcome()
     for entry in entries:
         relative = relative_path(entry.path, root)
+        if is_container(entry.path):
+            scan_container(matcher, entry.path, relative, max_size, outcome)
+            continue
         try:
             data = read_regular_file(entry.path, max_size)
         except BinaryContent:
@@ -171,9 +177,7 @@ def scan_batch(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, max_
             continue
         outcome.files += 1
         outcome.bytes += entry.size
-        matches = matcher.scan(data)
-        if matches:
-            outcome.matches.append((relative, matches))
+        outcome.matches.extend(scan_text(matcher, data, Provenance(relative)))
     return outcome
 
 

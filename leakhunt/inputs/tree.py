@@ -112,10 +112,17 @@ def sized_entry(path: bytes, size: int, relative: str, max_size: int) -> Iterato
 
 
 def read_regular_file(path: bytes, max_size: int) -> bytes:
-    """Read a file that must still be a regular file, never blocking on a FIFO or device.
+    """Read a text file for the matcher, as `read_file_bytes` does.
 
-    Raises `OSError` when it cannot be opened or is no longer a regular file, and
-    `BinaryContent` when it holds binary data.
+    Raises `OSError` when it cannot be read, and `BinaryContent` when it holds binary data.
+    """
+    return text_buffer(read_file_bytes(path, max_size))
+
+
+def read_file_bytes(path: bytes, max_size: int) -> bytes:
+    """Read the raw bytes of a file that must still be a regular file, never blocking on a FIFO or device.
+
+    Raises `OSError` when it cannot be opened, is no longer a regular file or grew past `max_size`.
     """
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -128,7 +135,7 @@ def read_regular_file(path: bytes, max_size: int) -> bytes:
         os.close(descriptor)
     if len(data) > max_size:
         raise OSError(errno.EFBIG, "grew past the size limit while being read")
-    return text_buffer(data)
+    return data
 
 
 def describe_os_error(error: OSError) -> str:

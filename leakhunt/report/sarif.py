@@ -16,6 +16,7 @@ from urllib.parse import quote
 from leakhunt import __version__
 from leakhunt.findings import Finding
 from leakhunt.inputs.tree import Skipped
+from leakhunt.report import location_details, location_note
 from leakhunt.report.escaping import unicode_safe_document
 from leakhunt.rules import Rule
 from leakhunt.scan import ScanResult
@@ -78,7 +79,7 @@ def sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.confidence],
-        "message": {"text": f"{finding.rule_name} found: {finding.secret}"},
+        "message": {"text": sarif_message(finding)},
         "locations": [
             {
                 "physicalLocation": {
@@ -96,7 +97,15 @@ def sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         )
         if provenance.commits:
             result["properties"]["commits"] = list(provenance.commits)
+    result["properties"].update(location_details(provenance))
     return result
+
+
+def sarif_message(finding: Finding) -> str:
+    """Return the result message, naming a notebook cell or a decoding that the region cannot show."""
+    note = location_note(finding.provenance)
+    suffix = f" ({note})" if note else ""
+    return f"{finding.rule_name} found: {finding.secret}{suffix}"
 
 
 def invocation(result: ScanResult) -> dict[str, Any]:

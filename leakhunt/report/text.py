@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from leakhunt.findings import Finding
+from leakhunt.report import location_note
 from leakhunt.report.escaping import terminal_safe
 from leakhunt.scan import ScanResult
 
@@ -40,6 +41,9 @@ def render_file(path: str, findings: list[Finding], console: Console) -> None:
             f"  {finding.rule_id:<{rule_width}}  ",
             terminal_safe(finding.secret),
         )
+        note = location_note(finding.provenance)
+        if note:
+            line.append(f"  ({terminal_safe(note)})")
         console.print(line)
         provenance = finding.provenance
         if provenance.commit:
