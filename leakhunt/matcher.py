@@ -1,34 +1,53 @@
-"""The two-step matcher: Hyperscan says which rules can fire in a buffer, `re` confirms them.
+"""The two-step matcher: Hyperscan finds which rules can fire in a buffer, `re` confirms them.
 
 Every rule is compiled into one Hyperscan database in prefilter mode with HS_FLAG_SINGLEMATCH,
 so one pass over a buffer costs one callback per rule that fires, not one per match. Only the
-rules that fired run their Python pattern over that buffer. No Python code runs per byte or
-per line: line numbers are counted by `bytes.count` for each confirmed match only.
+rules that fired run their Python pattern. A rule whose matches all start with a few literals,
+or never cross a line, runs `re` only at the places that its position database reports. Any
+other rule runs `re` over the whole buffer. No Python code runs per byte or per line: line numbers
+are counted by `bytes.count` for each confirmed match only.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-import os
-import tempfile
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import hyperscan
 
-from leakhunt.errors import RuleError
+from leakhunt.cache import default_cache_dir
+from leakhunt.database import (
+    ENGINE_VERSION,
+    HYPERSCAN_FLAGS,
+    check_hyperscan_expression,
+    compile_database,
+    load_compiled,
+)
 from leakhunt.filters import SecretFilter
 from leakhunt.rules import CONFIDENCES, Rule, Ruleset
 from leakhunt.validators import VALIDATORS, Verdict
 
+__all__ = [
+    "ENGINE_VERSION",
+    "HYPERSCAN_FLAGS",
+    "Candidate",
+    "Match",
+    "Matcher",
+    "check_hyperscan_expression",
+    "compile_database",
+    "default_cache_dir",
+]
+
 log = logging.getLogger(__name__)
 
 ALLOW_MARKER = b"leakhunt:allow"
-# Bumped when the way expressions are compiled changes, so old cached databases are not loaded.
-ENGINE_VERSION = "1"
-HYPERSCAN_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER
+# Above this many position reports per byte, confirming over the whole buffer is cheaper.
+REPORTS_PER_BYTE_LIMIT = 1 / 32
+MIN_REPORT_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -55,117 +74,190 @@ class Candidate:
     confidence: str
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "leakhunt"
-
-
-def compile_database(rules: Sequence[Rule]) -> hyperscan.Database:
-    """Compile all rules into one block-mode database, naming the rule that fails to compile."""
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(
-            expressions=[rule.hyperscan_expression for rule in rules],
-            ids=list(range(len(rules))),
-            flags=[HYPERSCAN_FLAGS] * len(rules),
-        )
-    except hyperscan.error as error:
-        for rule in rules:
-            check_hyperscan_expression(rule)
-        raise RuleError(f"Hyperscan could not compile the rule set: {error}") from error
-    return database
-
-
-def check_hyperscan_expression(rule: Rule) -> None:
-    """Raise `RuleError` naming the rule when Hyperscan rejects its expression."""
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(expressions=[rule.hyperscan_expression], ids=[0], flags=[HYPERSCAN_FLAGS])
-    except hyperscan.error as error:
-        raise RuleError(f"{rule.origin}: rule {rule.id}: Hyperscan rejects the pattern: {error}") from error
-
-
-def load_database(ruleset: Ruleset, cache_dir: Path | None) -> hyperscan.Database:
-    """Load the compiled database from the cache, compiling and storing it on a miss."""
-    if cache_dir is None:
-        return compile_database(ruleset.rules)
-
-    key = f"{hyperscan.__version__}-{ENGINE_VERSION}-{ruleset.digest[:32]}"
-    cached = cache_dir / f"rules-{key}.hsdb"
-    try:
-        database = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
-        database.scratch = hyperscan.Scratch(database)
-        return database
-    except FileNotFoundError:
-        pass
-    except (OSError, hyperscan.error) as error:
-        log.warning("ignoring unreadable rule cache %s: %s", cached, error)
-
-    database = compile_database(ruleset.rules)
-    store_database(database, cached)
-    return database
-
-
-def store_database(database: hyperscan.Database, cached: Path) -> None:
-    """Write the serialized database atomically; a cache that cannot be written is skipped."""
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cached.parent, prefix=".tmp-", delete=False) as handle:
-            handle.write(hyperscan.dumpb(database))
-        os.replace(handle.name, cached)
-    except OSError as error:
-        log.info("cannot write rule cache %s: %s", cached, error)
-
-
 class Matcher:
     """Finds confirmed secrets in byte buffers with one ruleset."""
 
     def __init__(self, ruleset: Ruleset, secret_filter: SecretFilter, cache_dir: Path | None = None) -> None:
         self.ruleset = ruleset
         self.secret_filter = secret_filter
-        self.database = load_database(ruleset, cache_dir)
+        compiled = load_compiled(ruleset, cache_dir)
+        self.database = compiled.fired
+        self.positions = compiled.positions
+        self.compiled = compiled.compiled
+        # The position database of each windowed rule, by rule index.
+        self.position_database_of = {
+            index: number for number, item in enumerate(self.positions) for index in item.rule_of
+        }
+        self.windowed = frozenset(self.position_database_of)
+        self.anchored = frozenset(
+            index
+            for item in self.positions
+            for index, length in zip(item.rule_of, item.anchor_length, strict=True)
+            if length
+        )
         self.known_ids = frozenset(rule.id.encode("ascii") for rule in ruleset.rules)
 
-    def fired_rules(self, data: bytes) -> list[Rule]:
-        """Return the rules whose Hyperscan expression matches somewhere in `data`, in ruleset order.
+    def fired_indexes(self, data: bytes) -> list[int]:
+        """Return the indexes of the rules whose Hyperscan expression matches somewhere in `data`, ascending.
 
         Ruleset order breaks ties in `drop_overlaps`, so the same rule wins on every input.
         """
         fired: list[int] = []
         self.database.scan(data, match_event_handler=lambda rule_index, *_: fired.append(rule_index))
+        return sorted(fired)
+
+    def fired_rules(self, data: bytes) -> list[Rule]:
+        """Return the rules whose Hyperscan expression matches somewhere in `data`."""
         rules = self.ruleset.rules
-        return [rules[index] for index in sorted(fired)]
+        return [rules[index] for index in self.fired_indexes(data)]
 
     def scan(self, data: bytes) -> list[Match]:
         if not data:
             return []
-        candidates = []
-        for rule in self.fired_rules(data):
-            candidates.extend(self.confirm(rule, data))
+        fired = self.fired_indexes(data)
+        if not fired:
+            return []
+
+        rules = self.ruleset.rules
+        candidates: list[Candidate] = []
+        windowed = [index for index in fired if index in self.windowed]
+        positions = self.report_positions(data, windowed) if windowed else {}
+        for index in fired:
+            rule = rules[index]
+            rule_positions = positions.get(index)
+            if rule_positions is None:
+                candidates.extend(self.confirm(rule, data))
+            else:
+                candidates.extend(self.confirm_near(rule, data, rule_positions, anchored=index in self.anchored))
         if not candidates:
             return []
         return locate(drop_overlaps(candidates), data, self.known_ids)
 
+    def report_positions(self, data: bytes, windowed: Iterable[int]) -> dict[int, list[int]]:
+        """Return, for the `windowed` rules, the positions where `re` must look.
+
+        A position is a match start for an anchored rule and a match end for a line-bounded
+        one, in ascending order. A rule is left out when its position database reports more
+        often than confirming the whole buffer would cost, so it is confirmed over the whole
+        buffer.
+        """
+        wanted = set(windowed)
+        positions: dict[int, list[int]] = {}
+        for number in sorted({self.position_database_of[index] for index in wanted}):
+            item = self.positions[number]
+            reports = position_reports(item.database, data)
+            if reports is None:
+                continue
+            for index in wanted.intersection(item.rule_of):
+                positions[index] = []
+            rule_of, anchor_length = item.rule_of, item.anchor_length
+            for expression, end in reports:
+                index = rule_of[expression]
+                if index in wanted:
+                    positions[index].append(end - anchor_length[expression])
+        for found in positions.values():
+            found.sort()
+        return positions
+
     def confirm(self, rule: Rule, data: bytes) -> list[Candidate]:
         """Run the rule's Python pattern over `data` and keep the secrets the filters accept."""
+        accept = self.acceptor(rule, data)
         confirmed = []
-        validator = VALIDATORS[rule.validator] if rule.validator else None
         for found in rule.regex.finditer(data):
+            candidate = accept(found)
+            if candidate is not None:
+                confirmed.append(candidate)
+        return confirmed
+
+    def confirm_near(self, rule: Rule, data: bytes, positions: list[int], anchored: bool) -> list[Candidate]:
+        """Confirm `rule` only at the reported positions; the result equals that of `confirm`.
+
+        For an anchored rule every match starts at a reported position, so `re.match` at each
+        one, skipping those inside the previous match, finds what `finditer` finds. For a
+        line-bounded rule every match lies on a line where a match end was reported.
+        """
+        if not positions:
+            return []
+        if anchored:
+            found = matches_at_starts(rule.regex, data, positions)
+        else:
+            found = matches_on_lines(rule.regex, data, positions)
+        accept = self.acceptor(rule, data)
+        confirmed = []
+        for match in found:
+            candidate = accept(match)
+            if candidate is not None:
+                confirmed.append(candidate)
+        return confirmed
+
+    def acceptor(self, rule: Rule, data: bytes) -> Callable[[re.Match[bytes]], Candidate | None]:
+        """Return the function that turns one `re` match of `rule` into a candidate, or None when filtered."""
+        validator = VALIDATORS[rule.validator] if rule.validator else None
+        secret_filter = self.secret_filter
+
+        def accept(found: re.Match[bytes]) -> Candidate | None:
             start, end = found.span(rule.secret_group)
             if start >= end:
-                continue
+                return None
             secret = data[start:end].decode("utf-8", "replace")
-            reason = self.secret_filter.rejection(rule, secret, data, found)
+            reason = secret_filter.rejection(rule, secret, data, found)
             if reason is not None:
                 log.debug("rule %s: candidate dropped (%s)", rule.id, reason)
-                continue
+                return None
             verdict = validator(secret) if validator else Verdict.UNKNOWN
             if verdict is Verdict.REJECTED:
                 log.debug("rule %s: candidate dropped (fails %s check)", rule.id, rule.validator)
-                continue
+                return None
             confidence = "high" if verdict is Verdict.CONFIRMED else rule.confidence
-            confirmed.append(Candidate(rule, start, end, secret, confidence))
-        return confirmed
+            return Candidate(rule, start, end, secret, confidence)
+
+        return accept
+
+
+def position_reports(database: hyperscan.Database, data: bytes) -> list[tuple[int, int]] | None:
+    """Return (expression, end) of each report of `database` over `data`, or None when there are too many."""
+    reports: list[tuple[int, int]] = []
+    limit = max(MIN_REPORT_LIMIT, int(len(data) * REPORTS_PER_BYTE_LIMIT))
+
+    def on_report(expression: int, _start: int, end: int, _flags: int, _context: object) -> bool:
+        reports.append((expression, end))
+        return len(reports) > limit
+
+    try:
+        database.scan(data, match_event_handler=on_report)
+    except hyperscan.ScanTerminated:
+        log.debug("more than %d position reports in a buffer of %d bytes; confirming it whole", limit, len(data))
+        return None
+    return reports
+
+
+def matches_at_starts(regex: re.Pattern[bytes], data: bytes, starts: list[int]) -> list[re.Match[bytes]]:
+    """Return the non-overlapping matches that begin at one of `starts`, sorted ascending."""
+    found = []
+    resume = 0
+    for start in starts:
+        if start < resume:
+            continue
+        match = regex.match(data, start)
+        if match is not None:
+            found.append(match)
+            resume = max(match.end(), start + 1)
+    return found
+
+
+def matches_on_lines(regex: re.Pattern[bytes], data: bytes, ends: list[int]) -> list[re.Match[bytes]]:
+    """Return the matches on the lines that hold one of the match `ends`, sorted ascending."""
+    found = []
+    line_end = -1
+    for end in ends:
+        if end - 1 <= line_end:
+            continue
+        line_start = data.rfind(b"\n", 0, max(end - 1, 0)) + 1
+        line_end = data.find(b"\n", end)
+        if line_end < 0:
+            line_end = len(data)
+        found.extend(regex.finditer(data, line_start, line_end))
+    return found
 
 
 def drop_overlaps(candidates: list[Candidate]) -> list[Candidate]:

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import logging
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, fields
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from leakhunt import __version__
+from leakhunt.cache import default_cache_dir, read_entry, write_entry
 from leakhunt.errors import RuleError
 
+log = logging.getLogger(__name__)
+
 CONFIDENCES = ("low", "medium", "high")
+# Bumped when the JSON form of cached parsed rules changes.
+PARSED_RULES_FORMAT = "1"
 RULE_ID = re.compile(r"[a-z0-9][a-z0-9.-]{1,80}")
 KNOWN_KEYS = frozenset(
     {
@@ -133,25 +140,96 @@ def builtin_rule_files() -> list[Path]:
     return sorted(builtin_rules_folder().glob("*.toml"))
 
 
-def load_builtin() -> Ruleset:
-    return load_files(builtin_rule_files())
+def load_builtin(cache_dir: Path | None | Literal["default"] = "default") -> Ruleset:
+    return load_files(builtin_rule_files(), cache_dir)
 
 
-def load_files(paths: Iterable[Path]) -> Ruleset:
+def load_files(paths: Iterable[Path], cache_dir: Path | None | Literal["default"] = "default") -> Ruleset:
     rules: list[Rule] = []
     for path in paths:
-        rules.extend(load_file(path))
+        rules.extend(load_file(path, cache_dir))
     return build_ruleset(rules)
 
 
-def load_file(path: Path) -> list[Rule]:
+def load_file(path: Path, cache_dir: Path | None | Literal["default"] = "default") -> list[Rule]:
+    """Load and validate the rules of one file, through the parsed-rule cache in `cache_dir`.
+
+    A cache entry is named by a hash of the file's bytes and of the code that parses them,
+    so an edited rule file or a new leakhunt never reads an old entry. `cache_dir` None
+    parses every time; the default is the user's cache folder.
+    """
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except OSError as error:
         raise RuleError(f"{path}: cannot read rule file: {error.strerror}") from error
+
+    folder = default_cache_dir() if cache_dir == "default" else cache_dir
+    entry = folder / f"parsed-{parsed_rules_key(content)}.json" if folder is not None else None
+    if entry is not None:
+        cached = read_cached_rules(entry, origin=str(path))
+        if cached is not None:
+            return cached
+
+    rules = parse_file_content(content, path)
+    if entry is not None:
+        write_entry(entry, json.dumps([rule_fields(rule) for rule in rules]).encode("utf-8"))
+    return rules
+
+
+def parse_file_content(content: bytes, path: Path) -> list[Rule]:
+    import tomllib
+
+    try:
+        # Newlines are translated as `Path.read_text` does, so multi-line strings read the same.
+        text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        document = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RuleError(f"{path}: invalid TOML: {error}") from error
     return parse_rules(document.get("rules", []), origin=str(path))
+
+
+def parsed_rules_key(content: bytes) -> str:
+    hasher = hashlib.sha256(parser_fingerprint().encode("ascii"))
+    hasher.update(content)
+    return hasher.hexdigest()[:40]
+
+
+@cache
+def parser_fingerprint() -> str:
+    """Return a hash of the code that parses and validates rules, part of every cache key."""
+    hasher = hashlib.sha256(f"{PARSED_RULES_FORMAT}-{__version__}".encode("ascii"))
+    for module_file in (__file__, validators_module_file()):
+        try:
+            hasher.update(Path(module_file).read_bytes())
+        except OSError:
+            hasher.update(module_file.encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest()
+
+
+def validators_module_file() -> str:
+    from leakhunt import validators
+
+    return validators.__file__ or ""
+
+
+def rule_fields(rule: Rule) -> dict[str, Any]:
+    """Return the fields of a rule that its file defines, as JSON values."""
+    return {item.name: getattr(rule, item.name) for item in fields(Rule) if item.name != "origin"}
+
+
+def read_cached_rules(entry: Path, origin: str) -> list[Rule] | None:
+    content = read_entry(entry)
+    if content is None:
+        return None
+    try:
+        records = json.loads(content)
+        rules = [Rule(**{key: tuple(value) if isinstance(value, list) else value for key, value in record.items()},
+                      origin=origin) for record in records]
+    except (ValueError, TypeError, AttributeError) as error:
+        log.warning("ignoring invalid parsed-rule cache entry %s: %s", entry, error)
+        return None
+    log.debug("loaded %d rules of %s from the cache", len(rules), origin)
+    return rules
 
 
 def parse_rules(tables: Any, origin: str) -> list[Rule]:

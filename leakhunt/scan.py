@@ -1,20 +1,22 @@
 """Run the matcher over an input and turn its matches into findings.
 
 Files are read and matched in worker processes, one batch of files per task, so the parent
-only walks the tree and collects the few matches. Small scans stay in one process, because
+only walks the tree and collects the few matches. The parent hands out batches while it
+walks, so the walk is not a phase before the scan. Small scans stay in one process, because
 starting workers costs more than they save there.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import logging
-import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leakhunt.config import Config
 from leakhunt.decoding import MatchGroup, scan_text
@@ -25,6 +27,9 @@ from leakhunt.inputs.content import BinaryContent
 from leakhunt.inputs.tree import FileEntry, Skipped, read_regular_file, relative_path, walk
 from leakhunt.matcher import Match, Matcher, default_cache_dir
 from leakhunt.rules import CONFIDENCES, Rule, Ruleset, load_builtin
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,8 @@ class ScanResult:
 def build_settings(config: Config, *, jobs: int = 0, max_file_size_mb: float | None = None,
                    min_confidence: str = "medium", cache_dir: Path | None = None) -> ScanSettings:
     """Combine the built-in rules with a project's configuration."""
-    ruleset = config.select_rules(load_builtin())
+    cache_dir = cache_dir or default_cache_dir()
+    ruleset = config.select_rules(load_builtin(cache_dir))
     size_mb = max_file_size_mb if max_file_size_mb is not None else config.max_file_size_mb
     return ScanSettings(
         ruleset=ruleset,
@@ -79,7 +85,7 @@ def build_settings(config: Config, *, jobs: int = 0, max_file_size_mb: float | N
         config=config,
         max_file_size=int(size_mb * 1024 * 1024),
         jobs=jobs,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache_dir=cache_dir,
         min_confidence=min_confidence,
     )
 
@@ -105,26 +111,17 @@ def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | N
     """Scan every regular file under `root` (or `root` itself when it is a file)."""
     started = time.monotonic()
     root_bytes = os.fsencode(root)
-    entries: list[FileEntry] = []
     skipped: list[Skipped] = []
-    for item in walk(root_bytes, settings.config.excludes, settings.max_file_size):
-        if isinstance(item, FileEntry):
-            entries.append(item)
-        else:
-            skipped.append(item)
-
     matcher = settings.matcher()
-    total = sum(entry.size for entry in entries)
-    if total < PARALLEL_THRESHOLD_BYTES or settings.workers == 1:
-        outcomes = []
-        done = 0
-        for batch in batches(entries):
-            outcomes.append(scan_batch(matcher, batch, root_bytes, settings.max_file_size))
-            done += sum(entry.size for entry in batch)
-            if progress:
-                progress(done, total)
+    files = WalkedFiles(walk(root_bytes, settings.config.excludes, settings.max_file_size), skipped)
+
+    # Workers start only once the walk has found enough bytes to repay them. Then the walk
+    # goes on while they scan the batches it has handed out.
+    head = files.take(PARALLEL_THRESHOLD_BYTES)
+    if files.finished or settings.workers == 1:
+        outcomes = scan_in_process(matcher, itertools.chain(head, files), files, root_bytes, settings, progress)
     else:
-        outcomes = scan_in_workers(matcher, entries, root_bytes, settings, progress, total)
+        outcomes = scan_in_workers(matcher, itertools.chain(head, files), files, root_bytes, settings, progress)
 
     findings: list[Finding] = []
     scanned_files = 0
@@ -195,37 +192,91 @@ def _scan_batch_in_worker(entries: Sequence[FileEntry], root: bytes, max_size: i
     return scan_batch(_worker_matcher, entries, root, max_size)
 
 
-def batches(entries: Sequence[FileEntry]) -> list[list[FileEntry]]:
-    """Split entries into tasks of about BATCH_BYTES or BATCH_FILES, whichever comes first."""
-    result: list[list[FileEntry]] = []
+class WalkedFiles:
+    """The files of a walk, in walk order; what the walk skips goes to `skipped`."""
+
+    def __init__(self, items: Iterator[FileEntry | Skipped], skipped: list[Skipped]) -> None:
+        self.items = items
+        self.skipped = skipped
+        self.finished = False
+        self.total = 0
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        for item in self.items:
+            if isinstance(item, FileEntry):
+                self.total += item.size
+                yield item
+            else:
+                self.skipped.append(item)
+        self.finished = True
+
+    def take(self, size: int) -> list[FileEntry]:
+        """Return the next files, stopping once they add up to `size` bytes or the walk ends."""
+        taken = []
+        taken_size = 0
+        for entry in self:
+            taken.append(entry)
+            taken_size += entry.size
+            if taken_size >= size:
+                break
+        return taken
+
+
+def batches(entries: Iterable[FileEntry]) -> Iterator[list[FileEntry]]:
+    """Group entries into tasks of about BATCH_BYTES or BATCH_FILES, whichever comes first."""
     current: list[FileEntry] = []
     size = 0
     for entry in entries:
         current.append(entry)
         size += entry.size
         if size >= BATCH_BYTES or len(current) >= BATCH_FILES:
-            result.append(current)
+            yield current
             current, size = [], 0
     if current:
-        result.append(current)
-    return result
+        yield current
 
 
-def scan_in_workers(matcher: Matcher, entries: Sequence[FileEntry], root: bytes, settings: ScanSettings,
-                    progress: ProgressCallback | None, total: int) -> list[BatchOutcome]:
+def scan_in_process(matcher: Matcher, entries: Iterable[FileEntry], files: WalkedFiles, root: bytes,
+                    settings: ScanSettings, progress: ProgressCallback | None) -> list[BatchOutcome]:
+    outcomes = []
+    done = 0
+    for batch in batches(entries):
+        outcomes.append(scan_batch(matcher, batch, root, settings.max_file_size))
+        done += sum(entry.size for entry in batch)
+        if progress:
+            progress(done, files.total)
+    return outcomes
+
+
+def scan_in_workers(matcher: Matcher, entries: Iterable[FileEntry], files: WalkedFiles, root: bytes,
+                    settings: ScanSettings, progress: ProgressCallback | None) -> list[BatchOutcome]:
+    """Scan batches in a pool of forked workers while the walk that yields `entries` goes on."""
+    # Imported here because a scan of a few files, as in a pre-commit hook, never needs them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     # Fork shares the compiled database with the workers, so none of them loads or compiles it.
     _set_worker_matcher(matcher)
     context = multiprocessing.get_context("fork")
-    outcomes = []
+    outcomes: list[BatchOutcome] = []
+    sizes: dict[Future[BatchOutcome], int] = {}
+    pending: collections.deque[Future[BatchOutcome]] = collections.deque()
     done = 0
+
+    def collect(future: Future[BatchOutcome]) -> None:
+        nonlocal done
+        outcomes.append(future.result())
+        done += sizes.pop(future)
+        if progress:
+            progress(done, files.total)
+
     with ProcessPoolExecutor(max_workers=settings.workers, mp_context=context) as pool:
-        futures = {
-            pool.submit(_scan_batch_in_worker, batch, root, settings.max_file_size): sum(entry.size for entry in batch)
-            for batch in batches(entries)
-        }
-        for future in as_completed(futures):
-            outcomes.append(future.result())
-            done += futures[future]
-            if progress:
-                progress(done, total)
+        for batch in batches(entries):
+            future = pool.submit(_scan_batch_in_worker, batch, root, settings.max_file_size)
+            sizes[future] = sum(entry.size for entry in batch)
+            pending.append(future)
+            while pending and pending[0].done():
+                collect(pending.popleft())
+        for future in as_completed(pending):
+            collect(future)
     return outcomes

@@ -6,6 +6,7 @@ import codecs
 
 BINARY_PROBE_BYTES = 8192
 UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+UTF16_BOM_PREFIXES = tuple(bom for bom, _ in UTF16_BOMS)
 
 
 class BinaryContent(Exception):
@@ -22,6 +23,16 @@ def text_buffer(data: bytes) -> bytes:
     for bom, encoding in UTF16_BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, "replace").encode("utf-8")
-    if b"\x00" in data[:BINARY_PROBE_BYTES]:
+    if is_binary(data):
         raise BinaryContent
     return data
+
+
+def is_binary(head: bytes) -> bool:
+    """Return True when `text_buffer` rejects a buffer that starts with `head` as binary.
+
+    `head` must hold the first BINARY_PROBE_BYTES bytes of the buffer, or all of it.
+    """
+    if head.startswith(UTF16_BOM_PREFIXES):
+        return False
+    return head.find(b"\x00", 0, BINARY_PROBE_BYTES) >= 0
