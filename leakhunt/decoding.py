@@ -41,7 +41,8 @@ from leakhunt.encoded_spans import (
     run_start,
 )
 from leakhunt.findings import Provenance
-from leakhunt.matcher import Match, Matcher, default_cache_dir, is_allowed, store_database
+from leakhunt.cache import default_cache_dir, read_entry, write_entry
+from leakhunt.matcher import Match, Matcher, is_allowed
 from leakhunt.rules import Rule, Ruleset
 
 log = logging.getLogger(__name__)
@@ -170,20 +171,19 @@ def load_gate_database(expressions: Sequence[bytes], ids: Sequence[int], flags: 
     for expression, gate_id, flag in zip(expressions, ids, flags):
         hasher.update(b"%d %d %s\x00" % (gate_id, flag, expression))
     cached = cache_dir / f"gate-{hasher.hexdigest()[:32]}.hsdb" if cache_dir is not None else None
-    if cached is not None:
+    content = read_entry(cached) if cached is not None else None
+    if content is not None:
         try:
-            database = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            database = hyperscan.loadb(content, hyperscan.HS_MODE_BLOCK)
             database.scratch = hyperscan.Scratch(database)
             return database
-        except FileNotFoundError:
-            pass
-        except (OSError, hyperscan.error) as error:
+        except hyperscan.error as error:
             log.warning("ignoring unreadable gate cache %s: %s", cached, error)
 
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(expressions=list(expressions), ids=list(ids), flags=list(flags))
     if cached is not None:
-        store_database(database, cached)
+        write_entry(cached, hyperscan.dumpb(database))
     return database
 
 
