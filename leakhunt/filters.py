@@ -45,7 +45,7 @@ PLACEHOLDER_PATTERN = re.compile(
     ^\W*(?:x{3,}|\*{3,}|\.{3,}|-{3,}|_{3,}|\#{3,}|0{6,}|1{6,}|9{6,}|•{3,})\W*$  # a masked value
     | x{4,} | X{4,} | \*{3,} | •{3,}             # a partly masked value
     | ^(.)\1{2,}$                               # one character repeated
-    | ^<[^<>]*>$ | ^<[A-Za-z_ -]+$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
+    | ^<[^<>]*>$ | ^<[A-Za-z_][A-Za-z0-9_ .-]*$ | <[A-Za-z_ -]*(?:key|token|secret|password|pass)[A-Za-z_ -]*> | &lt;.*&gt;  # <your-api-key>
     | \$\{[^}]*\} | \{\{[^}]*\}\} | \$\([^)]*\) | %\([^)]*\)s | \(\([^)]*\)\) | \#\{  # ${VAR}, {{ var }}
     | ^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$ | ^\$\d+$  # $VAR, $1
     | ^%[A-Za-z_]+%$ | ^@@?[A-Za-z_.]+@@?$ | ^\[[A-Za-z_ -]+\]$ | ^\{[A-Za-z_][\w.\[\]'" -]*\}$

@@ -86,6 +86,7 @@ CASES = [
     ),
     ("generic-secret", "secret: ENC[AES256_GCM,data:W3PiZ6lD6bpfAdI=,type:str]", "known non-secret"),
     ("generic-secret", 'avatar_token: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAE"', "known non-secret"),
+    ("generic-password", "(`password: <base64>`)", "placeholder"),
     ("generic-secret", 'accessToken = "pk.eyJ1IjoibWFwdXNlciIsImEiOiJja3p4eTEyMzQwMDAwMmxvNjc4OTBhYmNkIn0.Qm9ndXNTaWduYXR1cmVfeHl6"', "known non-secret"),
     ("generic-secret", 'stripe_secret = "pk_live_51Hq8ZkLmN4pQrStUvWxYz0123456789abcdefgh"', "known non-secret"),
     (
