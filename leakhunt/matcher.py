@@ -329,6 +329,10 @@ def is_allowed(line_text: bytes, rule_id: str, known_ids: frozenset[bytes]) -> b
     position = line_text.find(ALLOW_MARKER)
     while position >= 0:
         rest = line_text[position + len(ALLOW_MARKER) :]
+        if rest[:1].isalnum() or rest[:1] in (b"_", b"-"):
+            # A longer word such as `leakhunt:allowed` is not the marker.
+            position = line_text.find(ALLOW_MARKER, position + 1)
+            continue
         words = rest.split(None, 1) if rest[:1] in (b" ", b"\t") else []
         named = [word for word in words[0].split(b",") if word in known_ids] if words else []
         if not named or rule_id.encode("ascii") in named:

@@ -54,3 +54,12 @@ def test_allow_in_staged_blob(repo, rng: random.Random, leakhunt) -> None:
 
     assert result.status == 0
     assert result.findings == []
+
+
+def test_longer_word_is_not_allow_marker(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    (tmp_path / "a.py").write_text(f"A = '{token}'  # leakhunt:allowed by nobody\n")
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [("a.py", 1, "github-pat-classic")]
