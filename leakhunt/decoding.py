@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 import hyperscan
 
@@ -424,7 +424,10 @@ def drop_known(found: Iterable[tuple[Segment, Match]], plain: Sequence[Match]) -
     encodings over the same bytes already yielded."""
     known: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for match in plain:
-        known.setdefault((match.rule_id, match.secret), []).append((match.start, match.start + 1))
+        known.setdefault((match.rule_id, match.secret), []).append((match.start, match.end))
+        if "%" in match.secret:
+            # A rule that matched the percent-encoded text already reports this secret there.
+            known.setdefault((match.rule_id, unquote(match.secret)), []).append((match.start, match.end))
 
     new = []
     for segment, match in sorted(found, key=lambda pair: (len(pair[0].encodings), pair[0].start)):

@@ -70,7 +70,15 @@ INDIRECT_REFERENCE = re.compile(
 VARIABLE_START = re.compile(r"^\$[A-Za-z_{(]")
 # An unquoted value that is code, not a literal: a dotted name, a call, an index, or an
 # assignment of one name to another such as the default in `token: Token=None`.
-UNQUOTED_EXPRESSION = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]|^[A-Za-z_][\w.]*=[A-Za-z_][\w.]*$")
+# Also a name that a unary operator starts (`+dollarToken`, minified `!0`) or a colon ends, as in
+# `if password1 != password2:`.
+UNQUOTED_EXPRESSION = re.compile(
+    r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|[(\[{]|^[A-Za-z_][\w.]*=[A-Za-z_][\w.]*$"
+    r"|^[+!~][\w$]|^[A-Za-z_$][\w$]*:$"
+)
+# A quoted value that is itself an identifier naming a secret, such as a form field "new_password2".
+SECRET_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*_\w*$|^\w*\d$")
+SECRET_WORDS = re.compile(r"(?i)pass(?:word|wd)?|secret|token")
 # Values that look random but are not credentials: identifiers, digests and encrypted payloads.
 KNOWN_NON_SECRETS = re.compile(
     r"""
@@ -547,6 +555,8 @@ def stand_in_rejection(secret: str, data: bytes, context: CandidateContext, kind
         return "anonymous login"
     if contains_placeholder_word(secret, kind):
         return "placeholder"
+    if SECRET_FIELD_NAME.match(secret) and SECRET_WORDS.search(secret) and not any(c.isdigit() for c in secret[:-1]):
+        return "field name"
     decoded = decoded_base64_text(secret)
     if decoded is not None and (is_placeholder(decoded) or not decoded.strip()):
         return "base64 of a placeholder"
