@@ -222,3 +222,21 @@ def test_history_bare_repository(tmp_path: Path, repo: GitRepo, rng: random.Rand
 
     assert result.locations() == [("key.txt", 1, "github-pat-classic")]
     assert result.findings[0]["date"] == FIXED_DATE
+
+
+def test_history_reports_secret_once_across_versions(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    first = repo.commit("add settings", {"settings.py": f"TOKEN = '{token}'\nDEBUG = 1\n"},
+                        date="2024-01-01T00:00:00+00:00")
+    second = repo.commit("debug 2", {"settings.py": f"TOKEN = '{token}'\nDEBUG = 2\n"},
+                         date="2024-01-02T00:00:00+00:00")
+    third = repo.commit("debug 3", {"settings.py": f"# settings\nTOKEN = '{token}'\nDEBUG = 3\n"},
+                        date="2024-01-03T00:00:00+00:00")
+
+    result = leakhunt("scan", str(repo.path), "--git")
+    every = leakhunt("scan", str(repo.path), "--git", "--all-commits")
+
+    assert result.locations() == [("settings.py", 1, "github-pat-classic")]
+    assert result.findings[0]["commit"] == first
+    assert every.locations() == [("settings.py", 1, "github-pat-classic")]
+    assert every.findings[0]["commits"] == [first, second, third]

@@ -10,11 +10,13 @@ gives the commit, author and path that introduced each blob with a finding.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from leakhunt.errors import GitError
@@ -150,9 +152,41 @@ def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: S
         if settings.config.excludes.excludes(provenance.path):
             continue
         findings.extend(to_findings(settings, matches, provenance))
+    findings = merge_by_fingerprint(findings)
     findings.sort(key=lambda finding: (finding.path, finding.provenance.date or "", finding.line, finding.column,
                                        finding.rule_id))
     return findings, unattributed
+
+
+def merge_by_fingerprint(findings: list[Finding]) -> list[Finding]:
+    """Report each secret once per rule and path, at the earliest commit that introduced it.
+
+    Every later version of a file that still holds the secret is a blob of its own, so without
+    this a secret in a file edited 400 times would be reported 400 times. The `commits` of the
+    merged finding are those of every version, when `--all-commits` asked for them.
+    """
+    merged: dict[str, Finding] = {}
+    for finding in sorted(findings, key=introduction_time):
+        earlier = merged.get(finding.fingerprint)
+        if earlier is None:
+            merged[finding.fingerprint] = finding
+        elif finding.provenance.commits:
+            commits = tuple(dict.fromkeys(earlier.provenance.commits + finding.provenance.commits))
+            merged[finding.fingerprint] = dataclasses.replace(
+                earlier, provenance=dataclasses.replace(earlier.provenance, commits=commits)
+            )
+    return list(merged.values())
+
+
+def introduction_time(finding: Finding) -> tuple[datetime, int, int]:
+    """Return when a finding's commit was authored, then its position, for a stable order."""
+    try:
+        when = datetime.fromisoformat(finding.provenance.date or "")
+    except ValueError:
+        when = datetime.max.replace(tzinfo=timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when, finding.line, finding.column
 
 
 def earliest_provenance(introductions: list[Introduction], all_commits: bool) -> Provenance:
