@@ -1,8 +1,8 @@
 """Offline checks of a token's own structure, named by a rule's `validator` key.
 
 A check returns CONFIRMED when the structure proves the format (a checksum matches), which
-raises the finding to high confidence; REJECTED when the value cannot be a real token, which
-drops it; and UNKNOWN otherwise, which keeps the rule's confidence.
+raises the finding to high confidence. It returns REJECTED when the value cannot be a real
+token, which drops it, and UNKNOWN otherwise, which keeps the rule's confidence.
 """
 
 from __future__ import annotations

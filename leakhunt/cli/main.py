@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    level = logging.DEBUG
+    if verbosity == 0:
+        level = logging.WARNING
+    elif verbosity == 1:
+        level = logging.INFO
     logging.basicConfig(level=level, format="leakhunt: %(levelname)s: %(message)s", stream=sys.stderr)
     # botocore logs request bodies at debug level, and a request body can carry a secret value.
     logging.getLogger("botocore").setLevel(max(level, logging.INFO))

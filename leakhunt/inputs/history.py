@@ -161,7 +161,7 @@ def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: S
 def merge_by_fingerprint(findings: list[Finding]) -> list[Finding]:
     """Report each secret once per rule and path, at the earliest commit that introduced it.
 
-    Every later version of a file that still holds the secret is a blob of its own, so without
+    Every later version of a file that still contains the secret is a blob of its own, so without
     this a secret in a file edited 400 times would be reported 400 times. The `commits` of the
     merged finding are those of every version, when `--all-commits` asked for them.
     """
