@@ -77,6 +77,10 @@ def plan(args: argparse.Namespace, root: Path, plan_path: Path, project: Project
     migration_plan, _ = make_plan(root, findings, project)
     atomic_write(plan_path, migration_plan.to_json().encode("utf-8"))
     print_plan(migration_plan, plan_path, args.path)
+    defaults = {secret.default_name for secret in migration_plan.secrets}
+    for key in sorted(set(project.names) - defaults):
+        notify(f"WARNING: [migrate.names] key {key!r} matches no planned secret, so it renames nothing; "
+               "a key must be a name that the plan derives, as printed without [migrate.names]")
     return 0
 
 

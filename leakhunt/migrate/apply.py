@@ -15,10 +15,10 @@ from pathlib import Path
 
 from leakhunt.errors import MigrationError
 from leakhunt.findings import Finding
-from leakhunt.migrate.evidence import EvidencePaths, build_evidence, write_evidence
+from leakhunt.migrate.evidence import EvidencePaths, build_evidence, existing_evidence, write_evidence
 from leakhunt.migrate.files import atomic_write, content_hash
 from leakhunt.migrate.helper import HELPER_MARKER, render_helper
-from leakhunt.migrate.journal import Journal
+from leakhunt.migrate.journal import JOURNAL_FILE, Journal
 from leakhunt.migrate.options import ApplyOptions
 from leakhunt.migrate.plan import STATE_FOLDER, Location, Plan, PlannedSecret
 from leakhunt.migrate.preflight import Preflight, check_aws, check_offline
@@ -29,7 +29,6 @@ from leakhunt.migrate.store import SecretStore
 log = logging.getLogger(__name__)
 
 REVIEW_FOLDER = "review"
-JOURNAL_FILE = "migration-journal.jsonl"
 # Review patches hold the secret on their removed lines, so git must not pick them up.
 STATE_GITIGNORE = "# Written by leakhunt migrate: review patches contain secret values.\nreview/\n"
 
@@ -89,10 +88,24 @@ class Migration:
         self.write_review_patches()
         if any(outcome.status == "migrated" for outcome in report.outcomes):
             self.check_rescan()
-        if self.journal.records:
-            evidence = build_evidence(self.plan, self.journal, self.options.region, preflight.account)
-            report.evidence = write_evidence(self.state, evidence)
+        report.evidence = self.record_evidence(preflight)
         return report
+
+    def record_evidence(self, preflight: Preflight) -> EvidencePaths | None:
+        """Write the evidence, or keep the existing one when this run recorded no step.
+
+        A plan made after an earlier `--apply` no longer lists the secrets it moved, so the
+        evidence built from it alone would drop them. An unchanged journal keeps the files as
+        they are, and otherwise `write_evidence` merges in what the earlier evidence recorded.
+        """
+        if not self.journal.records:
+            return None
+        existing = existing_evidence(self.state)
+        if self.journal.appended == 0 and existing is not None:
+            log.info("no step recorded in this run; keeping %s", existing.markdown)
+            return existing
+        evidence = build_evidence(self.plan, self.journal, self.options.region, preflight.account)
+        return write_evidence(self.state, evidence)
 
     def migrate_secret(self, secret: PlannedSecret, preflight: Preflight) -> SecretOutcome:
         name = secret.name
@@ -109,10 +122,10 @@ class Migration:
             self.notify(f"FAILED {message}; its code was not changed")
             return SecretOutcome(name, "failed", message)
         self.journal.append("done", secret=name, locations=[location_record(location) for location in secret.locations])
-        reviews = len(review(self.resolution.targets.get(name, [])))
-        details = [f"rewrote {', '.join(changed)}" if changed else "", f"{reviews} location(s) to review" if reviews else ""]
-        message = "; ".join(detail for detail in details if detail) or "stored"
-        self.notify(f"migrated {name}: {message}")
+        patches = [patch_path(name, number) for number in
+                   range(1, len(review(self.resolution.targets.get(name, []))) + 1)]
+        message = outcome_message(name, changed, patches)
+        self.notify(message)
         return SecretOutcome(name, "migrated", message)
 
     def store_secret(self, secret: PlannedSecret, preflight: Preflight) -> None:
@@ -188,7 +201,7 @@ class Migration:
     def write_secret_patches(self, secret: PlannedSecret) -> None:
         for number, (path, target) in enumerate(review(self.resolution.targets.get(secret.name, [])), start=1):
             patch = review_patch(self.read(path), path, target, self.plan.helper.module).encode("utf-8", "surrogateescape")
-            relative = f"{STATE_FOLDER}/{REVIEW_FOLDER}/{secret.name.replace('/', '__')}-{number}.patch"
+            relative = patch_path(secret.name, number)
             if not patch or (self.root / relative).is_file() and (self.root / relative).read_bytes() == patch:
                 continue
             location = next((found for found in secret.locations_of("review")
@@ -231,7 +244,8 @@ class Migration:
             raise MigrationError(f"{self.plan.helper.path} exists and was not written by leakhunt; "
                                  "choose another module with [migrate] helper_module")
         atomic_write(path, content)
-        self.journal.append("helper-written", path=self.plan.helper.path, after=content_hash(content))
+        self.journal.append("helper-written", path=self.plan.helper.path, module=self.plan.helper.module,
+                            after=content_hash(content))
 
     def write_state_gitignore(self) -> None:
         path = self.state / ".gitignore"
@@ -243,6 +257,21 @@ class Migration:
             return (self.root / path).read_bytes()
         except OSError as error:
             raise MigrationError(f"cannot read {path}: {error.strerror or error}") from error
+
+
+def patch_path(name: str, number: int) -> str:
+    """Return the project-relative path of a secret's review patch, numbered from 1."""
+    return f"{STATE_FOLDER}/{REVIEW_FOLDER}/{name.replace('/', '__')}-{number}.patch"
+
+
+def outcome_message(name: str, changed: Sequence[str], patches: Sequence[str]) -> str:
+    """Describe a stored secret: the files rewritten, else only stored, and the patches to review."""
+    message = f"migrated {name}: rewrote {', '.join(changed)}" if changed else f"stored {name}"
+    if len(patches) == 1:
+        message += f"; 1 location needs review: {patches[0]}"
+    elif patches:
+        message += f"; {len(patches)} locations need review: {', '.join(patches)}"
+    return message
 
 
 def check_values_removed(path: str, before: bytes, after: bytes, texts: set[str], rewritten: int) -> None:

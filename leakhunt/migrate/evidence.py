@@ -3,12 +3,14 @@
 The evidence records what was found where (without values), each secret created with its
 ARN, version, region, KMS key and rotation, the files changed, what remains to be done by
 hand, and a least-privilege IAM policy for the application. It is built from the plan and
-the journal alone, so the same journal always yields the same documents.
+the journal, merged with the evidence that earlier runs wrote, so no run drops what an
+earlier one recorded.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ from leakhunt import __version__
 from leakhunt.migrate.files import atomic_write
 from leakhunt.migrate.journal import Journal
 from leakhunt.migrate.plan import Location, Plan
+
+log = logging.getLogger(__name__)
 
 EVIDENCE_JSON = "migration-evidence.json"
 EVIDENCE_MARKDOWN = "migration-evidence.md"
@@ -248,8 +252,15 @@ def describe_rules(rules: dict[str, Any]) -> str:
     return f"{rules.get('AutomaticallyAfterDays')} days"
 
 
-def write_evidence(folder: Path, evidence: dict[str, Any]) -> EvidencePaths:
+def existing_evidence(folder: Path) -> EvidencePaths | None:
     paths = EvidencePaths(folder / EVIDENCE_JSON, folder / EVIDENCE_MARKDOWN)
+    return paths if paths.json.is_file() and paths.markdown.is_file() else None
+
+
+def write_evidence(folder: Path, evidence: dict[str, Any]) -> EvidencePaths:
+    """Write the evidence as JSON and Markdown, keeping what the evidence already there recorded."""
+    paths = EvidencePaths(folder / EVIDENCE_JSON, folder / EVIDENCE_MARKDOWN)
+    evidence = merge_previous(evidence, read_previous(paths.json))
     write_if_changed(paths.json, (json.dumps(evidence, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     write_if_changed(paths.markdown, render_markdown(evidence).encode("utf-8"))
     return paths
@@ -262,3 +273,48 @@ def write_if_changed(path: Path, data: bytes) -> None:
     except OSError:
         pass
     atomic_write(path, data)
+
+
+def read_previous(path: Path) -> dict[str, Any] | None:
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        log.warning("cannot read the earlier evidence %s (%s); writing it anew", path, error)
+        return None
+    return previous if isinstance(previous, dict) else None
+
+
+def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Add the findings, secrets, file changes and manual steps that only `previous` lists.
+
+    A plan made after an `--apply` no longer contains the secrets that apply moved, so the
+    evidence built from it and from the journal would otherwise lose their findings.
+    """
+    if previous is None:
+        return evidence
+    merged = dict(evidence)
+    merged["findings"] = sorted(union(previous.get("findings", []), evidence["findings"]),
+                                key=lambda row: (row["path"], row["line"], row["column"]))
+    names = {secret["name"] for secret in evidence["secrets"]}
+    kept = [secret for secret in previous.get("secrets", []) if secret.get("name") not in names]
+    merged["secrets"] = sorted([*evidence["secrets"], *kept], key=lambda secret: secret["name"])
+    merged["files_changed"] = union(previous.get("files_changed", []), evidence["files_changed"])
+    steps = [step for step in evidence["manual_steps"] if step != HISTORY_REMINDER]
+    earlier = [step for step in previous.get("manual_steps", []) if step != HISTORY_REMINDER]
+    merged["manual_steps"] = [*union(earlier, steps), HISTORY_REMINDER]
+    merged["iam_policy"] = iam_policy(merged["secrets"])
+    return merged
+
+
+def union(earlier: list[Any], later: list[Any]) -> list[Any]:
+    """Return `earlier` followed by the items of `later` it does not contain, in order."""
+    seen = [json.dumps(item, sort_keys=True) for item in earlier]
+    result = list(earlier)
+    for item in later:
+        text = json.dumps(item, sort_keys=True)
+        if text not in seen:
+            seen.append(text)
+            result.append(item)
+    return result

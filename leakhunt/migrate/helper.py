@@ -21,16 +21,20 @@ class HelperLocation:
     path: str
 
 
-def locate_helper(root: Path, python_paths: Iterable[str], configured: str | None) -> HelperLocation:
+def locate_helper(root: Path, python_paths: Iterable[str], configured: str | None,
+                  written: HelperLocation | None = None) -> HelperLocation:
     """Place the helper in the one top-level package the rewritten files belong to, else at the root.
 
     A `[migrate] helper_module` setting wins; its file goes under `src/` when the project keeps
-    its top-level package there.
+    its top-level package there. Without that setting, the helper that an earlier `--apply`
+    wrote (`written`) stays where it is, because rewritten code already imports it.
     """
     if configured:
         parts = configured.split(".")
         base = PurePosixPath("src") if (root / "src" / parts[0]).is_dir() else PurePosixPath()
         return HelperLocation(configured, str(base.joinpath(*parts[:-1], parts[-1] + ".py")))
+    if written is not None:
+        return written
 
     packages = {package for package in (top_package(root, path) for path in python_paths) if package is not None}
     if len(packages) == 1:

@@ -20,6 +20,8 @@ from leakhunt.errors import MigrationError
 
 log = logging.getLogger(__name__)
 
+JOURNAL_FILE = "migration-journal.jsonl"
+
 # Test-only fault injection: the process kills itself with SIGKILL right after appending
 # this many records, as a crash or `kill -9` would.
 KILL_AFTER_ENV = "LEAKHUNT_TEST_KILL_AFTER_JOURNAL_ENTRIES"

@@ -1,8 +1,10 @@
 """Secret names: derived from the repository, the file and the variable, overridable by config.
 
-A name reads `<repository>/<module>/<anchor>`, for example `myapp/settings/DATABASE_PASSWORD`
+A name reads `<prefix>/<module>/<anchor>`, for example `myapp/settings/DATABASE_PASSWORD`
 for `DATABASE_PASSWORD = "..."` in `settings.py` of the repository `myapp`, or
 `myapp/settings/DATABASES/default` for the JSON secret that contains one Django connection.
+The prefix is `[migrate] prefix`, else the repository name. It replaces a leading folder named
+like the repository, so `myapp/settings.py` gives `shop/settings/...` with the prefix `shop`.
 """
 
 from __future__ import annotations
@@ -31,21 +33,22 @@ def repository_name(root: Path) -> str:
     return sanitize_part(folder.name)
 
 
-def module_parts(path: str, prefix: str) -> list[str]:
+def module_parts(path: str, prefix: str, repository: str | None = None) -> list[str]:
     """Return the name parts of a file: its folders and stem, without `__init__` and without
-    a leading folder that repeats the repository name."""
+    a leading folder named like the prefix or the repository, because the prefix is already
+    the first part of the name."""
     pure = PurePosixPath(path)
     parts = list(pure.parent.parts)
     stem = pure.stem if pure.suffix in (".py", ".pyw", ".pyi") else pure.name
     if stem != "__init__":
         parts.append(stem)
-    if len(parts) > 1 and parts[0] == prefix:
+    if len(parts) > 1 and parts[0] in (prefix, repository):
         parts = parts[1:]
     return [sanitize_part(part) for part in parts]
 
 
-def secret_name(prefix: str, path: str, anchor: Iterable[str]) -> str:
-    parts = [prefix, *module_parts(path, prefix), *(sanitize_part(part) for part in anchor)]
+def secret_name(prefix: str, path: str, anchor: Iterable[str], repository: str | None = None) -> str:
+    parts = [prefix, *module_parts(path, prefix, repository), *(sanitize_part(part) for part in anchor)]
     return "/".join(part for part in parts if part)
 
 

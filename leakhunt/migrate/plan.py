@@ -14,7 +14,7 @@ import tokenize
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,6 +23,7 @@ from leakhunt.findings import Finding
 from leakhunt.migrate import naming
 from leakhunt.migrate.files import content_hash
 from leakhunt.migrate.helper import HelperLocation, locate_helper
+from leakhunt.migrate.journal import JOURNAL_FILE, Journal
 from leakhunt.migrate.options import ProjectSettings
 
 PLAN_VERSION = 1
@@ -142,10 +143,12 @@ class PlanBuilder:
     findings: Sequence[Finding]
     project: ProjectSettings
     prefix: str = ""
+    repository: str = ""
     sources: dict[str, bytes] = field(default_factory=dict)
 
     def build(self) -> Plan:
-        self.prefix = self.project.prefix or naming.repository_name(self.root)
+        self.repository = naming.repository_name(self.root)
+        self.prefix = self.project.prefix or self.repository
         entries: list[Entry] = []
         reported: list[Location] = []
         by_path: dict[str, list[Finding]] = defaultdict(list)
@@ -164,7 +167,8 @@ class PlanBuilder:
 
         secrets = merge(entries, self.project.names)
         automatic_paths = {location.path for secret in secrets for location in secret.locations_of("automatic")}
-        helper = locate_helper(self.root, sorted(automatic_paths), self.project.helper_module)
+        helper = locate_helper(self.root, sorted(automatic_paths), self.project.helper_module,
+                               written_helper(self.root / STATE_FOLDER / JOURNAL_FILE))
         plan = Plan(
             root=str(self.root.resolve()),
             prefix=self.prefix,
@@ -249,12 +253,12 @@ class PlanBuilder:
             anchor=site.anchor, site_kind=site.kind, rule_id=finding.rule_id, fingerprint=finding.fingerprint,
             reason=reason, url_quoted=url_quoted,
         )
-        return Entry(location, naming.secret_name(self.prefix, path, site.anchor), value, secret=True)
+        return Entry(location, naming.secret_name(self.prefix, path, site.anchor, self.repository), value, secret=True)
 
     def group_entries(self, path: str, index: Any, site: Any, findings: Sequence[Finding]) -> list[Entry]:
         """Return one entry per plain string setting of the connection that `site` belongs to."""
         group = site.group
-        group_name = naming.secret_name(self.prefix, path, group.anchor)
+        group_name = naming.secret_name(self.prefix, path, group.anchor, self.repository)
         secrets_at = {(finding.line, finding.column - 1): finding for finding in findings}
         entries = []
         for member in index.group_members(group):
@@ -386,6 +390,24 @@ def unique(name: str, taken: set[str]) -> str:
     chosen = naming.unique_name(name, taken)
     taken.add(chosen)
     return chosen
+
+
+def written_helper(journal_path: Path) -> HelperLocation | None:
+    """Return the helper that the last `--apply` recorded writing, or None."""
+    records = Journal(journal_path).of("helper-written")
+    if not records:
+        return None
+    record = records[-1]
+    module = record.get("module") or module_of(record["path"])
+    return HelperLocation(module, record["path"])
+
+
+def module_of(path: str) -> str:
+    """Return the dotted module of a helper file, for journals that recorded only its path."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if len(parts) > 1 and parts[0] == "src":
+        parts = parts[1:]
+    return ".".join(parts)
 
 
 def make_plan(root: Path, findings: Sequence[Finding], project: ProjectSettings) -> tuple[Plan, Any]:

@@ -273,8 +273,10 @@ class SiteIndex:
         return self.scope(container) + ("dict",)
 
     def call_anchor(self, call: cst.Call) -> tuple[str, ...]:
-        callee = dotted_name(call.func)
-        return self.scope(call) + (callee.rsplit(".", 1)[-1] or "call",)
+        callee = dotted_name(call.func).rsplit(".", 1)[-1] or "call"
+        scope = self.scope(call)
+        # `def connect(): return psycopg2.connect(...)` gives `connect`, not `connect/connect`.
+        return scope if scope and scope[-1] == callee else scope + (callee,)
 
     def assignment_kind(self, statement: cst.CSTNode) -> str:
         scope = self.enclosing_scope(statement)

@@ -143,3 +143,49 @@ def test_invalid_override_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixtu
     _, output = plan_of(root, capsys, monkeypatch, cache)
     assert ("prod/token-abcdef\n  invalid name: it ends in a hyphen and six characters, which reads like the random "
             "suffix of a secret ARN; set another one in [migrate.names]\n") in output
+
+
+def test_prefix_replaces_repository_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    token, other = github_token(), github_token()
+    root = write_project(tmp_path / "myapp", {
+        "leakhunt.toml": '[migrate]\nprefix = "shop"\n[migrate.names]\n'
+                         '"shop/settings/GITHUB_TOKEN" = "prod/shop/github-deploy-token"\n',
+        "myapp/__init__.py": "",
+        "myapp/settings.py": f'GITHUB_TOKEN = "{token}"\nOTHER_TOKEN = "{other}"\n',
+    })
+    plan, output = plan_of(root, capsys, monkeypatch, cache)
+    assert [(secret["name"], secret["default_name"]) for secret in plan["secrets"]] == [
+        ("prod/shop/github-deploy-token", "shop/settings/GITHUB_TOKEN"),
+        ("shop/settings/OTHER_TOKEN", "shop/settings/OTHER_TOKEN")]
+    assert "WARNING" not in output
+
+
+def test_unmatched_name_override_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    root = write_project(tmp_path / "named", {
+        "leakhunt.toml": '[migrate.names]\n"named/settings/TOKEN" = "prod/token"\n'
+                         '"named/settings/NO_SUCH_TOKEN" = "prod/other"\n',
+        "settings.py": f'TOKEN = "{github_token()}"\n',
+    })
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    assert main(["migrate", str(root)]) == 0
+    captured = capsys.readouterr()
+    plan = json.loads((root / ".leakhunt" / "migration-plan.json").read_text())
+    assert [secret["name"] for secret in plan["secrets"]] == ["prod/token"]
+    assert captured.err == ("WARNING: [migrate.names] key 'named/settings/NO_SUCH_TOKEN' matches no planned secret, "
+                            "so it renames nothing; a key must be a name that the plan derives, as printed without "
+                            "[migrate.names]\n")
+    assert "prod/token\n" in captured.out
+
+
+def test_connect_function_name_not_repeated(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    root = write_project(tmp_path / "svc", {
+        "leakhunt.toml": PASSWORD_RULE,
+        "db.py": ("import psycopg2\n\n\ndef connect():\n"
+                  f'    return psycopg2.connect(host="db", user="web", password="{password()}", dbname="shop")\n'),
+    })
+    plan, _ = plan_of(root, capsys, monkeypatch, cache)
+    assert [(secret["name"], secret["keys"]) for secret in plan["secrets"]] == [
+        ("svc/db/connect", ["dbname", "host", "password", "user"])]
