@@ -264,7 +264,7 @@ def encrypted_marker_database() -> hyperscan.Database:
 
 @dataclass(frozen=True)
 class CandidateContext:
-    """What a generic rule's match says about its value besides the value itself.
+    """Facts that a generic rule's match gives about its value besides the value itself.
 
     Rules pass it through named groups: `name` (the variable name), `header` (an HTTP header
     name, which makes the value a credential by protocol), `q` (the opening quote, empty for
@@ -485,7 +485,7 @@ class SecretFilter:
     def rejection(self, rule: Rule, secret: str, data: bytes, match: re.Match[bytes] | None = None) -> str | None:
         """Return why `secret` is not reported, or None when it is a finding.
 
-        `match` is the rule's match that holds the secret; generic rules read the variable name,
+        `match` is the rule's match that contains the secret; generic rules read the variable name,
         the quoting and the user name from it.
         """
         if self.allowlist.allows(secret):

@@ -1,7 +1,7 @@
 """Rules as data: loading, validation and the content hash that keys the compiled database.
 
 A rule file is TOML with a `[[rules]]` array. Each rule names the regular expression that finds
-the secret, the capture group that holds it, and its own examples and negative examples, so
+the secret, the capture group that contains it, and its own examples and negative examples, so
 `leakhunt rules check` can prove every rule against both engines.
 """
 

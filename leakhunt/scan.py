@@ -149,7 +149,7 @@ def to_findings(settings: ScanSettings, matches: Iterable[Match], provenance: Pr
 
 @dataclass
 class BatchOutcome:
-    """What one batch of files produced: matches per provenance, skipped files and bytes read."""
+    """The result of one batch of files: matches per provenance, skipped files and bytes read."""
 
     matches: list[MatchGroup] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)

@@ -315,7 +315,7 @@ def pypi_macaroon(token: str) -> Verdict:
 
 
 def has_sequential_run(text: str, length: int = SEQUENTIAL_RUN) -> bool:
-    """Return True when `text` holds `length` characters in a row that each follow the previous one, as in `abcdefgh`."""
+    """Return True when `text` contains `length` characters in a row that each follow the previous one, as in `abcdefgh`."""
     run = 1
     for previous, current in zip(text.lower(), text[1:].lower()):
         run = run + 1 if current.isalnum() and ord(current) == ord(previous) + 1 else 1

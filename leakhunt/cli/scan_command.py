@@ -21,7 +21,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("path", nargs="?", default=".", help="folder, file or repository to scan (default: .)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--git", action="store_true", help="scan every blob in the git history instead of the files")
-    source.add_argument("--staged", action="store_true", help="scan what the git index holds for added and modified files")
+    source.add_argument("--staged", action="store_true", help="scan the staged (index) content of added and modified files")
     parser.add_argument("--branch", metavar="NAME", help="with --git: scan only what this branch reaches")
     parser.add_argument("--since", metavar="REV", help="with --git: scan only commits after REV")
     parser.add_argument("--all-commits", action="store_true",
