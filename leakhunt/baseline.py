@@ -2,8 +2,8 @@
 
 A baseline lists findings by fingerprint (rule, path and a salted hash of the secret), never
 by secret value or line number. Lines inserted above an accepted secret therefore keep it
-accepted, while a different secret on the same line is new. The ignore file holds fingerprints and
-path globs that are never reported.
+accepted, while a different secret on the same line is new. The ignore file lists fingerprints
+and path globs that are never reported.
 """
 
 from __future__ import annotations

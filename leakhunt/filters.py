@@ -294,7 +294,7 @@ class CandidateContext:
         )
 
     def secret_kind(self, rule: Rule) -> SecretKind | None:
-        """Return the kind of secret the name announces, or, without a name, the rule's group says.
+        """Return the kind of secret the name announces, or, without a name, the one the rule's group names.
 
         A rule whose secret group is named `password` finds passwords by syntax (URL user
         information, `curl -u`); any other unnamed value must look like a token.
@@ -312,7 +312,7 @@ def decoded_group(match: re.Match[bytes], group: str) -> str | None:
 def full_name(data: bytes, match: re.Match[bytes], group: str) -> str:
     """Return the name group, extended back over the name characters just before it.
 
-    Rules start matching at the secret word, so `DB_PASSWORD` is matched from `PASSWORD`; the
+    Rules start matching at the secret word, so `DB_PASSWORD` is matched from `PASSWORD`. The
     extension recovers the `DB_` prefix without the pattern scanning every word character.
     """
     start = match.start(group)

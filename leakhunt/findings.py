@@ -11,7 +11,7 @@ REDACTED = "*****"
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a blob came from: a path, and for history scans the commit that introduced it.
+    """The origin of a blob: a path, and for history scans the commit that introduced it.
 
     A path of the form `bundle.zip!pkg/settings.py` names a member of an archive. `cell` and
     `cell_output` are the 1-based cell and output numbers of a Jupyter notebook blob, whose

@@ -152,7 +152,7 @@ def test_closed_stdout_one_line(leakhunt, dirty):
 
 def test_unexpected_exception_one_line(monkeypatch, capsys):
     def broken_handler(args):
-        raise RuntimeError("worker pool died")
+        raise RuntimeError("worker pool died near ghp_notarealtokenbutsecretshaped")
 
     monkeypatch.setattr(scan_command, "run", broken_handler)
 
@@ -160,5 +160,5 @@ def test_unexpected_exception_one_line(monkeypatch, capsys):
 
     assert status == 2
     assert capsys.readouterr().err.splitlines() == [
-        "leakhunt: error: unexpected RuntimeError: worker pool died (run with -vv for the traceback)"
+        "leakhunt: error: unexpected RuntimeError (run with -vv for the message and traceback)"
     ]

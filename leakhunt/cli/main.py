@@ -69,13 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("leakhunt: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # Point standard output at /dev/null so the flush at interpreter exit cannot fail again.
+        # Point standard output at /dev/null, so the flush at interpreter exit has nowhere to fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return report_error("standard output was closed before the report was complete")
     except Exception as error:
         # Any other failure exits 2 as well, because a CI gate reads exit status 1 as findings.
+        # Only the exception type is printed by default: its message may quote scanned text.
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        return report_error(f"unexpected {type(error).__name__}: {error} (run with -vv for the traceback)")
+        return report_error(f"unexpected {type(error).__name__} (run with -vv for the message and traceback)")
 
 
 def report_error(message: str) -> int:

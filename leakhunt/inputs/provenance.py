@@ -1,4 +1,4 @@
-"""Where blobs entered the history: the commits that introduce them, read from `git log --raw`.
+"""The commits that introduced each blob into the history, read from `git log --raw`.
 
 The log lists, for every commit, the blob ids that its diff against its parents adds. With
 `-c`, a merge commit lists the paths whose content differs from every parent, so content that
