@@ -130,6 +130,8 @@ class Gate:
         self.database = load_gate_database(expressions, ids, flags, cache_dir)
 
     def inspect(self, data: bytes) -> GateHits:
+        # NOTE: this is a second Hyperscan pass over every file; folding the gate's expressions
+        # into the matcher's database would save most of its cost.
         hits = GateHits()
 
         def on_match(gate_id: int, start: int, end: int, *_: object) -> bool:

@@ -82,6 +82,8 @@ def scan_blob_batch(matcher: Matcher, reader: BlobReader, oids: Sequence[str], m
             continue
         outcome.blobs += 1
         outcome.bytes += record.size
+        # NOTE: history and staged blobs are matched as plain text only, so base64 or
+        # percent-encoded secrets, notebook cells and archive members are not found here.
         matches = matcher.scan(data)
         if matches:
             outcome.matches.append((record.oid, matches))
