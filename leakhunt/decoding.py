@@ -30,15 +30,14 @@ from urllib.parse import unquote, unquote_to_bytes
 import hyperscan
 
 from leakhunt.encoded_spans import (
-    BASE64_CHARACTERS,
     BASE64_SEGMENT,
     MAX_PERCENT_PAIR_CHARS,
     MAX_SEGMENT_CHARS,
     PERCENT_PAIR,
     base64_blocks,
+    base64_runs_around,
+    percent_encoded_offset,
     percent_runs,
-    run_end,
-    run_start,
 )
 from leakhunt.findings import Provenance
 from leakhunt.cache import default_cache_dir, read_entry, write_entry
@@ -320,8 +319,7 @@ def candidate_spans(data: bytes, hits: GateHits) -> Iterator[tuple[str, int, int
     if hits.every_base64_run:
         runs = (found.span() for found in BASE64_SEGMENT.finditer(data))
     elif hits.fragment_ends:
-        runs = ((run_start(data, end, BASE64_CHARACTERS), run_end(data, end, BASE64_CHARACTERS))
-                for end in hits.fragment_ends)
+        runs = base64_runs_around(data, sorted(hits.fragment_ends))
     for start, end in base64_blocks(data, runs):
         yield BASE64, start, end
     if hits.percent_pair_end is not None:
@@ -401,7 +399,10 @@ def is_mostly_text(decoded: bytes) -> bool:
 
 
 def match_segments(matcher: Matcher, segments: Sequence[Segment]) -> list[tuple[Segment, Match]]:
-    """Scan every segment's context and text in one buffer and keep matches inside a text."""
+    """Scan every segment's context and text in one buffer and keep matches inside a text.
+
+    Each match's `start` and `end` are returned as offsets in its segment's decoded text.
+    """
     parts: list[bytes] = []
     text_starts: list[int] = []
     text_ends: list[int] = []
@@ -417,7 +418,8 @@ def match_segments(matcher: Matcher, segments: Sequence[Segment]) -> list[tuple[
     for match in matcher.scan(b"".join(parts)):
         index = bisect_right(text_starts, match.start) - 1
         if index >= 0 and match.end <= text_ends[index]:
-            found.append((segments[index], match))
+            offset = text_starts[index]
+            found.append((segments[index], dataclasses.replace(match, start=match.start - offset, end=match.end - offset)))
     return found
 
 
@@ -443,12 +445,16 @@ def drop_known(found: Iterable[tuple[Segment, Match]], plain: Sequence[Match]) -
 
 def locate_segments(found: Iterable[tuple[Segment, Match]], data: bytes,
                     known_ids: frozenset[bytes]) -> list[tuple[Segment, Match]]:
-    """Move each match to the line and character column where its segment starts in `data`."""
+    """Move each match to its line and character column in `data`.
+
+    That is where the percent-encoded form of the secret starts in a percent-encoded segment,
+    and where the segment starts otherwise, since a base64 character mixes bits of two bytes.
+    """
+    spans = [(encoded_span(data, segment, match), segment, match) for segment, match in found]
     located = []
     line = 1
     counted_to = 0
-    for segment, match in sorted(found, key=lambda pair: pair[0].start):
-        start = segment.start
+    for (start, end), segment, match in sorted(spans, key=lambda item: item[0]):
         line += data.count(b"\n", counted_to, start)
         counted_to = start
         line_start = data.rfind(b"\n", 0, start) + 1
@@ -457,9 +463,18 @@ def locate_segments(found: Iterable[tuple[Segment, Match]], data: bytes,
         if is_allowed(line_text, match.rule_id, known_ids):
             continue
         column = len(data[line_start:start].decode("utf-8", "replace")) + 1
-        moved = dataclasses.replace(match, start=start, end=segment.end, line=line, column=column)
+        moved = dataclasses.replace(match, start=start, end=end, line=line, column=column)
         located.append((segment, moved))
     return located
+
+
+def encoded_span(data: bytes, segment: Segment, match: Match) -> tuple[int, int]:
+    """Return the span in `data` of the encoded text that decodes to `match`, a match in `segment`'s text."""
+    if segment.encodings != (PERCENT,):
+        return segment.start, segment.end
+    encoded = data[segment.start : segment.end]
+    return (segment.start + percent_encoded_offset(encoded, match.start),
+            segment.start + percent_encoded_offset(encoded, match.end))
 
 
 def group_by_encoding(located: Iterable[tuple[Segment, Match]], provenance: Provenance) -> list[MatchGroup]:

@@ -23,6 +23,7 @@ MAX_INDENTATION_BYTES = 256
 URL_CHARACTERS = BASE64_CHARACTERS + b".~!$&'()*,;=:@?"
 PERCENT_PAIR = re.compile(rb"%%[0-9A-Fa-f]{2}[%b]{0,64}%%[0-9A-Fa-f]{2}" % re.escape(URL_CHARACTERS))
 MAX_PERCENT_PAIR_CHARS = 3 + 64 + 3
+PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 
 
 def base64_blocks(data: bytes, runs: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -39,6 +40,21 @@ def base64_blocks(data: bytes, runs: Iterable[tuple[int, int]]) -> Iterator[tupl
         end = after_padding(data, end)
         if MIN_BASE64_CHARS <= end - start <= MAX_SEGMENT_CHARS:
             yield start, end
+
+
+def base64_runs_around(data: bytes, positions: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Yield the base64 run that ends or goes on at each of `positions` (ascending), each run once.
+
+    Many keyword hits can fall inside one long run, as in an inlined font or image; the run is
+    walked for the first of them only, so the cost stays linear in the size of `data`.
+    """
+    covered = -1
+    for position in positions:
+        if position <= covered:
+            continue
+        start = run_start(data, position, BASE64_CHARACTERS)
+        covered = run_end(data, position, BASE64_CHARACTERS)
+        yield start, covered
 
 
 def wrapped_block_start(data: bytes, start: int, end: int) -> int:
@@ -124,6 +140,16 @@ def percent_runs(data: bytes, search_from: int = 0) -> Iterator[tuple[int, int]]
         if end - start <= MAX_SEGMENT_CHARS:
             yield start, end
         pair = PERCENT_PAIR.search(data, max(end, pair.end()))
+
+
+def percent_encoded_offset(encoded: bytes, decoded_offset: int) -> int:
+    """Return the offset in `encoded` of the byte at `decoded_offset` of its percent-decoded form."""
+    shift = 0
+    for escape in PERCENT_ESCAPE.finditer(encoded):
+        if escape.start() - shift >= decoded_offset:
+            break
+        shift += 2
+    return decoded_offset + shift
 
 
 def run_start(data: bytes, position: int, characters: bytes) -> int:

@@ -98,8 +98,10 @@ KNOWN_NON_SECRETS = re.compile(
 )
 # A UUID is random, but in a name = value pair it is far more often an identifier (a client,
 # tenant, credentials or key id) than a secret. In an HTTP header named Authorization or
-# X-Api-Key the protocol makes it a credential, so header rules keep UUIDs.
+# X-Api-Key the protocol makes it a credential, so header rules keep UUIDs, and so does a
+# name that ends in "API key" or "API token", as services such as Heroku issue UUID keys.
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+API_KEY_NAME = re.compile(r"api[_.-]?(?:key|token)$", re.IGNORECASE)
 ENCRYPTED_FILE_MARKERS = (
     b"kind: SealedSecret",
     b'"kind": "SealedSecret"',
@@ -542,7 +544,7 @@ def known_value_rejection(secret: str, context: CandidateContext) -> str | None:
     """Reject values whose form is known not to be a credential: digests, ids, encrypted data."""
     if KNOWN_NON_SECRETS.search(secret):
         return "known non-secret"
-    if UUID.match(secret) and not context.in_header:
+    if UUID.match(secret) and not context.in_header and not API_KEY_NAME.search(context.name or ""):
         return "uuid"
     return None
 

@@ -11,6 +11,7 @@ import pytest
 from scan_cli import finding_rows, github_token, leakhunt_fixture  # noqa: F401 - the fixture `leakhunt`
 
 from leakhunt.decoding import base64_fragments, is_mostly_text
+from leakhunt.encoded_spans import base64_runs_around
 
 
 @pytest.fixture
@@ -67,7 +68,8 @@ def test_percent_encoded_token_in_url_query(leakhunt, tmp_path, rng):
     run, report = leakhunt.scan_json(tmp_path)
 
     assert run.returncode == 1
-    assert decoded_rows(report) == [("links.md", 3, 9, "github-pat-classic", token, "percent")]
+    column = len("Mirror: ") + url.index(token) + 1
+    assert decoded_rows(report) == [("links.md", 3, column, "github-pat-classic", token, "percent")]
 
 
 def test_fully_percent_encoded_token(leakhunt, tmp_path, rng):
@@ -78,7 +80,8 @@ def test_fully_percent_encoded_token(leakhunt, tmp_path, rng):
     run, report = leakhunt.scan_json(tmp_path)
 
     assert run.returncode == 1
-    assert decoded_rows(report) == [("request.log", 1, 5, "github-pat-classic", token, "percent")]
+    column = len("GET /login?") + 3 * len("token=") + 1
+    assert decoded_rows(report) == [("request.log", 1, column, "github-pat-classic", token, "percent")]
 
 
 def test_echo_base64_decode_in_script(leakhunt, tmp_path, rng):
@@ -244,3 +247,22 @@ def test_mostly_text_rejects_binary():
     assert is_mostly_text("naïve café config\n".encode())
     assert not is_mostly_text(bytes(range(256)))
     assert not is_mostly_text(b"abc\x00\x01\x02def")
+
+
+def test_base64_run_walked_once_for_many_keyword_hits() -> None:
+    run = base64.b64encode(b"password=" * 3000)
+    data = b"font = url(data:font/woff2;base64," + run + b")\nnext = 1\n"
+    start = data.index(run)
+    hits_inside = range(start + 100, start + len(run), 997)
+
+    assert list(base64_runs_around(data, hits_inside)) == [(start, start + len(run))]
+
+
+def test_base64_runs_around_separate_runs() -> None:
+    first, second = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY", b"YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4"
+    data = first + b" = " + second + b"\n"
+
+    assert list(base64_runs_around(data, [10, 20, len(first) + 3 + 5])) == [
+        (0, len(first)),
+        (len(first) + 3, len(first) + 3 + len(second)),
+    ]

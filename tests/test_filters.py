@@ -71,7 +71,8 @@ CASES = [
     ("generic-secret", f'csrf-token="{TOKEN_32}"', "not a secret name"),
     ("generic-secret", f'primary_key = "{TOKEN_32}"', "not a secret name"),
     # Random-looking values that are identifiers, digests or encrypted data.
-    ("generic-secret", f'api_token = "{UUID}"', "uuid"),
+    ("generic-secret", f'token = "{UUID}"', "uuid"),
+    ("generic-secret", f'access_key = "{UUID}"', "uuid"),
     ("generic-secret", f'ref = {{"commit": "v2", "auth": "{HEX_40}"}}', "hash"),
     ("generic-secret", f'token = "{HEX_40}"', None),
     (
@@ -120,6 +121,10 @@ CASES = [
     # Header credentials keep UUIDs and 16-digit hex.
     ("curl-auth-header", f'curl -H "X-Api-Key: {UUID}" https://api.corp.example', None),
     ("curl-auth-header", 'curl -H "Token: 3fea6af1349166ea" https://api.corp.example', None),
+    # So do names that say API key or API token, as Heroku, Snyk and Opsgenie issue UUID keys.
+    ("generic-secret", f'api_token = "{UUID}"', None),
+    ("generic-secret-quoted-pair", f'token = GetEnvOrDefault("api_token", "{UUID}")', None),
+    ("generic-secret", f'headers = {{"X-Api-Key": "{UUID}"}}', None),
     # Passwords found by syntax may be words, but not placeholders or the user name.
     ("url-credentials", "https://deploy:saffron@git.corp.example/app.git", None),
     ("url-credentials", "postgres://app:app@db.internal/app", "same as the user name"),

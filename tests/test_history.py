@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import subprocess
@@ -240,3 +241,18 @@ def test_history_reports_secret_once_across_versions(repo: GitRepo, rng: random.
     assert result.findings[0]["commit"] == first
     assert every.locations() == [("settings.py", 1, "github-pat-classic")]
     assert every.findings[0]["commits"] == [first, second, third]
+
+
+def test_history_decodes_base64_in_removed_kubernetes_secret(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    encoded = base64.b64encode(token.encode("ascii")).decode("ascii")
+    manifest = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ndata:\n  token: {encoded}\n"
+    added = repo.commit("add secret", {"deploy/secret.yaml": manifest})
+    repo.git("rm", "-q", "deploy/secret.yaml")
+    repo.commit("remove secret")
+
+    result = leakhunt("scan", str(repo.path), "--git", "--show-secrets")
+
+    assert result.locations() == [("deploy/secret.yaml", 6, "github-pat-classic")]
+    finding = result.findings[0]
+    assert (finding["secret"], finding["column"], finding["decoded"], finding["commit"]) == (token, 10, "base64", added)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 from pathlib import Path
 
@@ -82,3 +83,16 @@ def test_staged_bare_repository_is_error(tmp_path: Path, repo: GitRepo, leakhunt
 
     assert result.status == 2
     assert result.stderr == f"leakhunt: error: --staged needs a work tree, but {bare} is a bare repository\n"
+
+
+def test_staged_decodes_base64_value(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    encoded = base64.b64encode(f"ci:{token}".encode("ascii")).decode("ascii")
+    repo.commit("readme", {"readme.md": "hello\n"})
+    repo.write({"ci.env": f"# deploy credentials\nAUTH_B64={encoded}\n"})
+    repo.git("add", "ci.env")
+
+    result = leakhunt("scan", str(repo.path), "--staged", "--show-secrets")
+
+    assert result.locations() == [("ci.env", 2, "github-pat-classic")]
+    assert (result.findings[0]["secret"], result.findings[0]["decoded"]) == (token, "base64")

@@ -20,7 +20,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     check.add_argument("--config", metavar="FILE", type=Path, help="configuration whose extra rules are checked too")
     check.set_defaults(handler=run_check)
 
-    listing = actions.add_parser("list", help="list rule ids, names and confidence")
+    listing = actions.add_parser("list", help="list rule ids, names and confidence, sorted by id")
     listing.add_argument("--config", metavar="FILE", type=Path, help="configuration whose extra rules are listed too")
     listing.set_defaults(handler=run_list)
 
@@ -49,7 +49,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     ruleset = selected_rules(args)
     width = max(len(rule.id) for rule in ruleset.rules)
-    for rule in ruleset.rules:
+    for rule in sorted(ruleset.rules, key=lambda rule: rule.id):
         print(f"{rule.id:<{width}}  {rule.confidence:<6}  {rule.name}")
     print(f"{len(ruleset.rules)} rules", file=sys.stderr)
     return 0

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from leakhunt.decoding import scan_text
+from leakhunt.findings import Provenance
 from leakhunt.inputs.content import BinaryContent, text_buffer
 from leakhunt.inputs.git import BlobReader
 from leakhunt.matcher import Match, Matcher
@@ -27,6 +29,9 @@ MISSING = "missing from the repository"
 BINARY = "binary"
 OVERSIZE = "larger than the size limit"
 
+# Blobs are matched before their paths are known; callers attach the real provenance.
+UNNAMED_BLOB = Provenance(path="")
+
 
 @dataclass(frozen=True)
 class BlobBatch:
@@ -36,11 +41,20 @@ class BlobBatch:
     size: int
 
 
+@dataclass(frozen=True)
+class BlobMatches:
+    """Matches in one blob. `decoded` names the encodings undone to reach them, as in `Provenance`."""
+
+    oid: str
+    matches: list[Match]
+    decoded: str | None = None
+
+
 @dataclass
 class BlobOutcome:
     """Result of scanning some blobs: matches per blob id, and the skipped blobs with the reason."""
 
-    matches: list[tuple[str, list[Match]]] = field(default_factory=list)
+    matches: list[BlobMatches] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     blobs: int = 0
     bytes: int = 0
@@ -82,11 +96,10 @@ def scan_blob_batch(matcher: Matcher, reader: BlobReader, oids: Sequence[str], m
             continue
         outcome.blobs += 1
         outcome.bytes += record.size
-        # NOTE: history and staged blobs are matched as plain text only, so base64 or
-        # percent-encoded secrets, notebook cells and archive members are not found here.
-        matches = matcher.scan(data)
-        if matches:
-            outcome.matches.append((record.oid, matches))
+        # NOTE: blob paths are known only after matching, so history and staged scans do not
+        # open archive members or map notebook secrets to cells; both are matched as plain text.
+        for provenance, matches in scan_text(matcher, data, UNNAMED_BLOB):
+            outcome.matches.append(BlobMatches(record.oid, matches, provenance.decoded))
     return outcome
 
 

@@ -21,11 +21,19 @@ from pathlib import Path
 
 from leakhunt.errors import GitError
 from leakhunt.findings import Finding, Provenance
-from leakhunt.inputs.blobs import BINARY, MISSING, OVERSIZE, BlobBatch, BlobOutcome, group_batches, scan_blobs
+from leakhunt.inputs.blobs import (
+    BINARY,
+    MISSING,
+    OVERSIZE,
+    BlobBatch,
+    BlobMatches,
+    BlobOutcome,
+    group_batches,
+    scan_blobs,
+)
 from leakhunt.inputs.git import Repository, first_line, git_command, git_environment, open_repository
 from leakhunt.inputs.provenance import Introduction, LogIndex, ProvenanceLog
 from leakhunt.inputs.tree import format_size
-from leakhunt.matcher import Match
 from leakhunt.scan import ProgressCallback, ScanResult, ScanSettings, to_findings
 
 # Sizes are unknown when ids come from `rev-list`; this estimate only decides batch and pool use.
@@ -52,7 +60,7 @@ def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = H
     with ProvenanceLog(repository.git_dir, revisions) as history_log:
         enumeration = BlobEnumeration(repository, revisions, settings.max_file_size)
         outcome = scan_blobs(enumeration.batches(), repository.git_dir, settings, progress)
-        index = history_log.index({oid for oid, _ in outcome.matches})
+        index = history_log.index({found.oid for found in outcome.matches})
 
     findings, unattributed = attribute(outcome.matches, index, settings, options)
     notices = history_notices(repository, index, outcome, enumeration.oversize, unattributed, settings.max_file_size)
@@ -134,7 +142,7 @@ class BlobEnumeration:
                                f"{first_line(errors.read(64 * 1024))}")
 
 
-def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: ScanSettings,
+def attribute(found: list[BlobMatches], index: LogIndex, settings: ScanSettings,
               options: HistoryOptions) -> tuple[list[Finding], int]:
     """Turn matches per blob into findings at the commit that first introduced each blob.
 
@@ -142,20 +150,21 @@ def attribute(found: list[tuple[str, list[Match]]], index: LogIndex, settings: S
     (objects that no ref reaches, such as dropped stashes or blobs of unreachable commits).
     """
     findings: list[Finding] = []
-    unattributed = 0
-    for oid, matches in found:
-        introductions = index.introductions.get(oid)
+    unattributed: set[str] = set()
+    for blob in found:
+        introductions = index.introductions.get(blob.oid)
         if not introductions:
-            unattributed += 1
+            unattributed.add(blob.oid)
             continue
         provenance = earliest_provenance(introductions, options.all_commits)
         if settings.config.excludes.excludes(provenance.path):
             continue
-        findings.extend(to_findings(settings, matches, provenance))
+        provenance = dataclasses.replace(provenance, decoded=blob.decoded)
+        findings.extend(to_findings(settings, blob.matches, provenance))
     findings = merge_by_fingerprint(findings)
     findings.sort(key=lambda finding: (finding.path, finding.provenance.date or "", finding.line, finding.column,
                                        finding.rule_id))
-    return findings, unattributed
+    return findings, len(unattributed)
 
 
 def merge_by_fingerprint(findings: list[Finding]) -> list[Finding]:

@@ -82,9 +82,9 @@ def staged_files(root: Path) -> list[StagedFile]:
 
 def staged_findings(outcome: BlobOutcome, paths_by_oid: dict[str, list[str]], settings: ScanSettings) -> list[Finding]:
     findings: list[Finding] = []
-    for oid, matches in outcome.matches:
-        for path in paths_by_oid[oid]:
-            findings.extend(to_findings(settings, matches, Provenance(path)))
+    for blob in outcome.matches:
+        for path in paths_by_oid[blob.oid]:
+            findings.extend(to_findings(settings, blob.matches, Provenance(path, decoded=blob.decoded)))
     findings.sort(key=lambda finding: (finding.path, finding.line, finding.column, finding.rule_id))
     return findings
 
