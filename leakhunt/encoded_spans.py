@@ -45,8 +45,8 @@ def base64_blocks(data: bytes, runs: Iterable[tuple[int, int]]) -> Iterator[tupl
 def base64_runs_around(data: bytes, positions: Iterable[int]) -> Iterator[tuple[int, int]]:
     """Yield the base64 run that ends or goes on at each of `positions` (ascending), each run once.
 
-    Many keyword hits can fall inside one long run, as in an inlined font or image; the run is
-    walked for the first of them only, so the cost stays linear in the size of `data`.
+    Many keyword hits can fall inside one long run, such as an inlined font. The run is walked
+    for the first of them only, so the cost stays linear in the size of `data`.
     """
     covered = -1
     for position in positions:

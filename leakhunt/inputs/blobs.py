@@ -96,8 +96,8 @@ def scan_blob_batch(matcher: Matcher, reader: BlobReader, oids: Sequence[str], m
             continue
         outcome.blobs += 1
         outcome.bytes += record.size
-        # NOTE: blob paths are known only after matching, so history and staged scans do not
-        # open archive members or map notebook secrets to cells; both are matched as plain text.
+        # NOTE: a blob's path is known only after matching. So history and staged scans match
+        # archives and notebooks as plain text: no archive member is opened, no cell is named.
         for provenance, matches in scan_text(matcher, data, UNNAMED_BLOB):
             outcome.matches.append(BlobMatches(record.oid, matches, provenance.decoded))
     return outcome
