@@ -20,6 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import hyperscan
 
@@ -144,8 +145,22 @@ ASCENDING_RUN = 5
 TOKEN_GROUP = re.compile(r"[A-Za-z0-9]{3,}")
 REPEATED_GROUP_COUNT = 3
 # Sample credentials printed in vendor documentation, which copies of the docs carry verbatim.
-# The nuget.config reference shows these two clear-text package source passwords.
-DOCUMENTED_SAMPLES = frozenset({"33f!!lloppa", "hal+9ooo_da!sY"})
+# The nuget.config reference shows the first two as clear-text package source passwords. The
+# AWS IAM API reference shows the next three in its ChangePassword and CreateLoginProfile
+# examples, and the DataSync reference the SAS signature (percent-decoded here, as secrets are
+# compared after percent-decoding); botocore installs ship both.
+DOCUMENTED_SAMPLES = frozenset({
+    "33f!!lloppa",
+    "hal+9ooo_da!sY",
+    "]35d/{pB9Fo9wJ",
+    "3s0K_;xh4~8XXI",
+    "h]6EszR}vJ*m",
+    "aBBKDWQvyuVcTPH9EBp/XTI9E//mq171+ZU178wcwqU=",
+})
+# Oracle's demonstration schema logs in as scott with the password tiger; documentation of
+# SQLAlchemy and many database drivers uses that login, sometimes with a suffix.
+DEMO_LOGIN_USER = "scott"
+DEMO_LOGIN_PASSWORD_PREFIX = "tiger"
 CAMEL_CASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 CAPITALIZED_WORD = re.compile(r"[A-Z][a-z]{2,}")
 # An index or a call inside a value, as in `Jobs[-1].JobId` or `getToken()`: code, not a token.
@@ -508,7 +523,7 @@ def format_rejection(rule: Rule, secret: str) -> str | None:
         return "low entropy"
     if is_placeholder(secret) or is_repetitive(secret):
         return "placeholder"
-    if secret in DOCUMENTED_SAMPLES:
+    if unquote(secret) in DOCUMENTED_SAMPLES:
         return "documented sample"
     return None
 
@@ -553,6 +568,8 @@ def stand_in_rejection(secret: str, data: bytes, context: CandidateContext, kind
     """Reject values that only stand in for a secret, or sit where no plain secret can be."""
     if context.user is not None and context.user == secret:
         return "same as the user name"
+    if context.user == DEMO_LOGIN_USER and secret.lower().startswith(DEMO_LOGIN_PASSWORD_PREFIX):
+        return "documented sample"
     if kind == "password" and is_anonymous_login(data, context.start):
         return "anonymous login"
     if contains_placeholder_word(secret, kind):

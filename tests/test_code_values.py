@@ -41,3 +41,22 @@ def test_percent_encoded_secret_reported_once(leakhunt, tmp_path):
     rows = [(finding["path"], finding["line"], finding["rule"], finding["secret"]) for finding in report["findings"]]
     assert rows == [("service.json", 2, "azure-sas-token", signature)]
     assert run.returncode == 1
+
+
+def test_documented_samples_give_no_finding(leakhunt, tmp_path):
+    signature = "aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D"
+    token = (
+        "sp=r&amp;st=2023-12-20T14:54:52Z&amp;se=2023-12-20T22:54:52Z&amp;spr=https"
+        f"&amp;sv=2021-06-08&amp;sr=c&amp;sig={signature}"
+    )
+    (tmp_path / "service-2.json").write_text(f'{{\n  "documentation": "<p>For example, <code>{token}</code></p>"\n}}\n')
+    (tmp_path / "examples-1.json").write_text(
+        '{\n  "ChangePassword": [{"input": {"NewPassword": "]35d/{pB9Fo9wJ", "OldPassword": "3s0K_;xh4~8XXI"}}],\n'
+        '  "CreateLoginProfile": [{"input": {"Password": "h]6EszR}vJ*m", "UserName": "Bob"}}]\n}\n'
+    )
+    (tmp_path / "engines.py").write_text('engine = create_engine("mssql+pyodbc://scott:tiger^5HHH@mssql2017:1433/test")\n')
+
+    run, report = leakhunt.scan_json(tmp_path)
+
+    assert report["findings"] == []
+    assert run.returncode == 0

@@ -113,6 +113,18 @@ CASES = [
     ("nuget-config-password", '<add key="ClearTextPassword" value="33f!!lloppa" />', "documented sample"),
     ("nuget-config-password", '<add key="ClearTextPassword" value="hal+9ooo_da!sY" />', "documented sample"),
     ("nuget-config-password", f'<add key="ClearTextPassword" value="{CHOSEN_PASSWORD}" />', None),
+    ("generic-password", '"NewPassword": "]35d/{pB9Fo9wJ",', "documented sample"),
+    ("generic-password", '"Password": "h]6EszR}vJ*m",', "documented sample"),
+    ("generic-password", f'"Password": "{CHOSEN_PASSWORD}",', None),
+    (
+        "azure-sas-token",
+        "https://acct.blob.core.windows.net/c?sp=r&amp;st=2023-12-20T14:54:52Z&amp;se=2023-12-20T22:54:52Z"
+        "&amp;spr=https&amp;sv=2021-06-08&amp;sr=c&amp;sig=aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D",
+        "documented sample",
+    ),
+    # Oracle's demonstration login, scott/tiger, in documentation.
+    ("url-credentials", "mssql+pyodbc://scott:tiger^5HHH@mssql2017:1433/test", "documented sample"),
+    ("url-credentials", f"postgresql://scott:{CHOSEN_PASSWORD}@db.corp.example/app", None),
     # An anonymous login takes any password.
     ("generic-password", f'server->user = "anonymous";\nserver->password = "{CHOSEN_PASSWORD}";', "anonymous login"),
     ("generic-password", f'server->user = "deploy";\nserver->password = "{CHOSEN_PASSWORD}";', None),
