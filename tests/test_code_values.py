@@ -28,13 +28,18 @@ def test_code_values_give_no_finding(leakhunt, tmp_path):
     assert run.returncode == 0
 
 
-def test_percent_encoded_secret_reported_once(leakhunt, tmp_path):
-    signature = "Qm9ndXMrU2lnbmF0dXJl%2FRm9yVGVzdHM%2F%2FT25seTEy%2BMw%3D"
+def documented_sas_token(signature: str) -> str:
+    """Return a service description whose HTML documentation shows a SAS token with `signature`."""
     token = (
-        "sp=r&amp;st=2024-01-01T00:00:00Z&amp;se=2024-01-02T00:00:00Z&amp;spr=https"
+        "sp=r&amp;st=2023-12-20T14:54:52Z&amp;se=2023-12-20T22:54:52Z&amp;spr=https"
         f"&amp;sv=2021-06-08&amp;sr=c&amp;sig={signature}"
     )
-    (tmp_path / "service.json").write_text(f'{{\n  "documentation": "<p>A token looks like <code>{token}</code></p>"\n}}\n')
+    return f'{{\n  "documentation": "<p>A token looks like <code>{token}</code></p>"\n}}\n'
+
+
+def test_percent_encoded_secret_reported_once(leakhunt, tmp_path):
+    signature = "Qm9ndXMrU2lnbmF0dXJl%2FRm9yVGVzdHM%2F%2FT25seTEy%2BMw%3D"
+    (tmp_path / "service.json").write_text(documented_sas_token(signature))
 
     run, report = leakhunt.scan_json(tmp_path)
 
@@ -44,12 +49,7 @@ def test_percent_encoded_secret_reported_once(leakhunt, tmp_path):
 
 
 def test_documented_samples_give_no_finding(leakhunt, tmp_path):
-    signature = "aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D"
-    token = (
-        "sp=r&amp;st=2023-12-20T14:54:52Z&amp;se=2023-12-20T22:54:52Z&amp;spr=https"
-        f"&amp;sv=2021-06-08&amp;sr=c&amp;sig={signature}"
-    )
-    (tmp_path / "service-2.json").write_text(f'{{\n  "documentation": "<p>For example, <code>{token}</code></p>"\n}}\n')
+    (tmp_path / "service-2.json").write_text(documented_sas_token("aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D"))
     (tmp_path / "examples-1.json").write_text(
         '{\n  "ChangePassword": [{"input": {"NewPassword": "]35d/{pB9Fo9wJ", "OldPassword": "3s0K_;xh4~8XXI"}}],\n'
         '  "CreateLoginProfile": [{"input": {"Password": "h]6EszR}vJ*m", "UserName": "Bob"}}]\n}\n'
