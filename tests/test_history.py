@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from conftest import FIXED_DATE, GitRepo, github_token, init_repo
+from test_archives import zip_bytes
+from test_notebooks import code_cell, notebook
 
 
 def test_history_finds_removed_secret_with_provenance(repo: GitRepo, rng: random.Random, leakhunt) -> None:
@@ -256,3 +258,29 @@ def test_history_decodes_base64_in_removed_kubernetes_secret(repo: GitRepo, rng:
     assert result.locations() == [("deploy/secret.yaml", 6, "github-pat-classic")]
     finding = result.findings[0]
     assert (finding["secret"], finding["column"], finding["decoded"], finding["commit"]) == (token, 10, "base64", added)
+
+
+def test_history_names_notebook_cell_and_archive_member(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    in_cell, in_member = github_token(rng), github_token(rng)
+    cells = [code_cell(["import os\n"]), code_cell(["# deploy\n", f"TOKEN = '{in_cell}'\n"])]
+    bundle = zip_bytes({"app/settings.py": f"DEBUG = False\nGITHUB_TOKEN = '{in_member}'\n"})
+    added = repo.commit("add", {"notes/run.ipynb": notebook(cells), "dist/app.zip": bundle})
+    repo.git("rm", "-q", "notes/run.ipynb", "dist/app.zip")
+    repo.commit("remove")
+
+    result = leakhunt("scan", str(repo.path), "--git", "--show-secrets")
+
+    rows = [(item["path"], item["line"], item.get("cell"), item["secret"], item["commit"]) for item in result.findings]
+    assert rows == [
+        ("dist/app.zip!app/settings.py", 2, None, in_member, added),
+        ("notes/run.ipynb", 2, 2, in_cell, added),
+    ]
+
+
+def test_history_zip_blob_under_non_archive_name_is_binary(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    repo.commit("add", {"assets/blob.bin": zip_bytes({"settings.py": f"TOKEN = '{github_token(rng)}'\n"})})
+
+    result = leakhunt("scan", str(repo.path), "--git")
+
+    assert result.findings == []
+    assert result.report is not None and result.report["notices"] == ["skipped 1 binary blob(s)"]

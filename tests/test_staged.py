@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from conftest import GitRepo, aws_key_id, github_token
+from test_archives import zip_bytes
 
 
 def test_staged_scans_index_not_working_tree(repo: GitRepo, rng: random.Random, leakhunt) -> None:
@@ -96,3 +97,15 @@ def test_staged_decodes_base64_value(repo: GitRepo, rng: random.Random, leakhunt
 
     assert result.locations() == [("ci.env", 2, "github-pat-classic")]
     assert (result.findings[0]["secret"], result.findings[0]["decoded"]) == (token, "base64")
+
+
+def test_staged_archive_member(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    token = github_token(rng)
+    repo.commit("readme", {"readme.md": "hello\n"})
+    repo.write({"lib/vendor.whl": zip_bytes({"vendor/config.py": f"\nAPI_TOKEN = '{token}'\n"})})
+    repo.git("add", "lib/vendor.whl")
+
+    result = leakhunt("scan", str(repo.path), "--staged", "--show-secrets")
+
+    assert result.locations() == [("lib/vendor.whl!vendor/config.py", 2, "github-pat-classic")]
+    assert result.findings[0]["secret"] == token

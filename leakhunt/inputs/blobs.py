@@ -14,12 +14,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from leakhunt.decoding import scan_text
+from leakhunt.decoding import MatchGroup, scan_text
 from leakhunt.findings import Provenance
+from leakhunt.inputs.archives import archive_kind, scan_container_data
 from leakhunt.inputs.content import BinaryContent, text_buffer
 from leakhunt.inputs.git import BlobReader
+from leakhunt.inputs.notebook import looks_like_notebook, scan_notebook
+from leakhunt.inputs.tree import Skipped
 from leakhunt.matcher import Match, Matcher
-from leakhunt.scan import PARALLEL_THRESHOLD_BYTES, ProgressCallback, ScanSettings
+from leakhunt.scan import PARALLEL_THRESHOLD_BYTES, BatchOutcome, ProgressCallback, ScanSettings
 
 BATCH_BYTES = 8 * 1024 * 1024
 BATCH_BLOBS = 1024
@@ -43,25 +46,39 @@ class BlobBatch:
 
 @dataclass(frozen=True)
 class BlobMatches:
-    """Matches in one blob. `decoded` names the encodings undone to reach them, as in `Provenance`."""
+    """Matches in one blob, with the parts of their provenance that the blob itself gives.
+
+    `provenance` carries the notebook cell and the encodings undone. Its path is empty for
+    matches in the blob's own text, which callers name, and is the member's whole path for
+    matches inside an archive blob, which is scanned once its path is known.
+    """
 
     oid: str
     matches: list[Match]
-    decoded: str | None = None
+    provenance: Provenance = UNNAMED_BLOB
 
 
 @dataclass
 class BlobOutcome:
-    """Result of scanning some blobs: matches per blob id, and the skipped blobs with the reason."""
+    """Result of scanning some blobs: matches per blob id, and the skipped blobs with the reason.
+
+    `archives` lists the binary blobs that are archives, with their sizes: the first pass
+    leaves them for `scan_archive_blobs`, because member paths start with the blob's path.
+    `skipped_members` lists the archive members that were not scanned, with the reason.
+    """
 
     matches: list[BlobMatches] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    archives: list[tuple[str, int]] = field(default_factory=list)
+    skipped_members: list[Skipped] = field(default_factory=list)
     blobs: int = 0
     bytes: int = 0
 
     def add(self, other: BlobOutcome) -> None:
         self.matches.extend(other.matches)
         self.skipped.extend(other.skipped)
+        self.archives.extend(other.archives)
+        self.skipped_members.extend(other.skipped_members)
         self.blobs += other.blobs
         self.bytes += other.bytes
 
@@ -92,14 +109,42 @@ def scan_blob_batch(matcher: Matcher, reader: BlobReader, oids: Sequence[str], m
         try:
             data = text_buffer(record.content)
         except BinaryContent:
-            outcome.skipped.append((record.oid, BINARY))
+            if archive_kind(record.content) is not None:
+                outcome.archives.append((record.oid, record.size))
+            else:
+                outcome.skipped.append((record.oid, BINARY))
             continue
         outcome.blobs += 1
         outcome.bytes += record.size
-        # NOTE: a blob's path is known only after matching. So history and staged scans match
-        # archives and notebooks as plain text: no archive member is opened, no cell is named.
-        for provenance, matches in scan_text(matcher, data, UNNAMED_BLOB):
-            outcome.matches.append(BlobMatches(record.oid, matches, provenance.decoded))
+        for provenance, matches in scan_unnamed_text(matcher, data):
+            outcome.matches.append(BlobMatches(record.oid, matches, provenance))
+    return outcome
+
+
+def scan_unnamed_text(matcher: Matcher, data: bytes) -> list[MatchGroup]:
+    """Scan a text blob whose path is not known yet, recognizing a notebook by its JSON keys."""
+    if looks_like_notebook(data):
+        return scan_notebook(matcher, data, UNNAMED_BLOB)
+    return scan_text(matcher, data, UNNAMED_BLOB)
+
+
+def scan_archive_blobs(git_dir: str, settings: ScanSettings, named: Sequence[tuple[str, str]]) -> BlobOutcome:
+    """Scan archive blobs, given as (blob id, path) pairs, as a tree scan scans archive files."""
+    outcome = BlobOutcome()
+    if not named:
+        return outcome
+
+    matcher = settings.matcher()
+    with BlobReader(git_dir) as reader:
+        for (oid, path), record in zip(named, reader.read([oid for oid, _ in named], settings.max_file_size)):
+            if record.content is None:
+                continue
+            contained = BatchOutcome()
+            scan_container_data(matcher, record.content, path, settings.max_file_size, contained)
+            outcome.matches.extend(BlobMatches(oid, matches, provenance) for provenance, matches in contained.matches)
+            outcome.skipped_members.extend(contained.skipped)
+            outcome.blobs += 1
+            outcome.bytes += record.size
     return outcome
 
 

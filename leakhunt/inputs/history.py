@@ -29,8 +29,10 @@ from leakhunt.inputs.blobs import (
     BlobMatches,
     BlobOutcome,
     group_batches,
+    scan_archive_blobs,
     scan_blobs,
 )
+from leakhunt.inputs.archives import is_archive
 from leakhunt.inputs.git import Repository, first_line, git_command, git_environment, open_repository
 from leakhunt.inputs.provenance import Introduction, LogIndex, ProvenanceLog
 from leakhunt.inputs.tree import format_size
@@ -60,12 +62,14 @@ def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = H
     with ProvenanceLog(repository.git_dir, revisions) as history_log:
         enumeration = BlobEnumeration(repository, revisions, settings.max_file_size)
         outcome = scan_blobs(enumeration.batches(), repository.git_dir, settings, progress)
-        index = history_log.index({found.oid for found in outcome.matches})
+        index = history_log.index({found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives})
 
+    outcome.add(scan_archive_blobs(repository.git_dir, settings, archive_paths(outcome, index, settings)))
     findings, unattributed = attribute(outcome.matches, index, settings, options)
     notices = history_notices(repository, index, outcome, enumeration.oversize, unattributed, settings.max_file_size)
     return ScanResult(
         findings=tuple(findings),
+        skipped=tuple(sorted(outcome.skipped_members, key=lambda item: item.path)),
         files_scanned=outcome.blobs,
         bytes_scanned=outcome.bytes,
         seconds=time.monotonic() - started,
@@ -142,6 +146,24 @@ class BlobEnumeration:
                                f"{first_line(errors.read(64 * 1024))}")
 
 
+def archive_paths(outcome: BlobOutcome, index: LogIndex, settings: ScanSettings) -> list[tuple[str, str]]:
+    """Name each archive blob by the path that first added it; others count as binary blobs.
+
+    A binary blob is opened as an archive only under an archive name, as in a tree scan.
+    """
+    named = []
+    for oid, _ in outcome.archives:
+        introductions = index.introductions.get(oid)
+        path = introductions[-1].path if introductions else None
+        if path is None or settings.config.excludes.excludes(path):
+            continue
+        if is_archive(path):
+            named.append((oid, path))
+        else:
+            outcome.skipped.append((oid, BINARY))
+    return named
+
+
 def attribute(found: list[BlobMatches], index: LogIndex, settings: ScanSettings,
               options: HistoryOptions) -> tuple[list[Finding], int]:
     """Turn matches per blob into findings at the commit that first introduced each blob.
@@ -159,7 +181,9 @@ def attribute(found: list[BlobMatches], index: LogIndex, settings: ScanSettings,
         provenance = earliest_provenance(introductions, options.all_commits)
         if settings.config.excludes.excludes(provenance.path):
             continue
-        provenance = dataclasses.replace(provenance, decoded=blob.decoded)
+        provenance = dataclasses.replace(provenance, path=blob.provenance.path or provenance.path,
+                                         cell=blob.provenance.cell, cell_output=blob.provenance.cell_output,
+                                         decoded=blob.provenance.decoded)
         findings.extend(to_findings(settings, blob.matches, provenance))
     findings = merge_by_fingerprint(findings)
     findings.sort(key=lambda finding: (finding.path, finding.provenance.date or "", finding.line, finding.column,

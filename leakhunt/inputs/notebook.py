@@ -24,11 +24,21 @@ from leakhunt.matcher import Matcher
 log = logging.getLogger(__name__)
 
 NOTEBOOK_SUFFIX = ".ipynb"
+NBFORMAT_KEY = b'"nbformat"'
+NOTEBOOK_PROBE_BYTES = 64
 RESULT_OUTPUT_TYPES = frozenset({"execute_result", "display_data", "pyout"})
 
 
 def is_notebook(name: str) -> bool:
     return name.lower().endswith(NOTEBOOK_SUFFIX)
+
+
+def looks_like_notebook(data: bytes) -> bool:
+    """Return True for text that may be notebook JSON: an object holding an nbformat key.
+
+    Git blobs are matched before their paths are known, so notebooks are recognized by content.
+    """
+    return data[:NOTEBOOK_PROBE_BYTES].lstrip()[:1] == b"{" and NBFORMAT_KEY in data
 
 
 def scan_notebook(matcher: Matcher, data: bytes, provenance: Provenance) -> list[MatchGroup]:

@@ -8,6 +8,7 @@ worker pool for a few files and imports nothing heavy.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import time
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from leakhunt.errors import GitError
 from leakhunt.findings import Finding, Provenance
-from leakhunt.inputs.blobs import OVERSIZE, BlobOutcome, group_batches, scan_blobs
+from leakhunt.inputs.archives import is_archive
+from leakhunt.inputs.blobs import BINARY, OVERSIZE, BlobOutcome, group_batches, scan_archive_blobs, scan_blobs
 from leakhunt.inputs.git import first_line, git_environment, open_repository
 from leakhunt.inputs.tree import Skipped, format_size
 from leakhunt.scan import ScanResult, ScanSettings, to_findings
@@ -48,6 +50,7 @@ def scan_staged(root: Path, settings: ScanSettings) -> ScanResult:
 
     sized = ((oid, ESTIMATED_BLOB_BYTES) for oid in paths_by_oid)
     outcome = scan_blobs(group_batches(sized), repository.git_dir, settings)
+    outcome.add(scan_archive_blobs(repository.git_dir, settings, archive_paths(outcome, paths_by_oid)))
     findings = staged_findings(outcome, paths_by_oid, settings)
     skipped_oids = {oid for oid, _ in outcome.skipped}
     return ScanResult(
@@ -80,11 +83,23 @@ def staged_files(root: Path) -> list[StagedFile]:
     return staged
 
 
+def archive_paths(outcome: BlobOutcome, paths_by_oid: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Pair each archive blob with its staged archive names; under other names it is a binary file."""
+    named = []
+    for oid, _ in outcome.archives:
+        archive_names = [path for path in paths_by_oid[oid] if is_archive(path)]
+        named.extend((oid, path) for path in archive_names)
+        if len(archive_names) < len(paths_by_oid[oid]):
+            outcome.skipped.append((oid, BINARY))
+    return named
+
+
 def staged_findings(outcome: BlobOutcome, paths_by_oid: dict[str, list[str]], settings: ScanSettings) -> list[Finding]:
     findings: list[Finding] = []
     for blob in outcome.matches:
-        for path in paths_by_oid[blob.oid]:
-            findings.extend(to_findings(settings, blob.matches, Provenance(path, decoded=blob.decoded)))
+        paths = [blob.provenance.path] if blob.provenance.path else paths_by_oid[blob.oid]
+        for path in paths:
+            findings.extend(to_findings(settings, blob.matches, dataclasses.replace(blob.provenance, path=path)))
     findings.sort(key=lambda finding: (finding.path, finding.line, finding.column, finding.rule_id))
     return findings
 
@@ -94,4 +109,5 @@ def staged_skipped(outcome: BlobOutcome, paths_by_oid: dict[str, list[str]], max
     for oid, reason in outcome.skipped:
         detail = f"{reason} ({format_size(max_size)})" if reason == OVERSIZE else reason
         skipped.extend(Skipped(path, detail) for path in paths_by_oid[oid])
+    skipped.extend(outcome.skipped_members)
     return sorted(skipped, key=lambda item: item.path)
