@@ -6,12 +6,14 @@ file and the setting, and becomes one line on the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import logging
 import math
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,20 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML in configuration {path}: {error}") from error
 
 
+def with_example_secrets(allowlist: Allowlist, rules: Iterable[Rule]) -> Allowlist:
+    """Add the secrets in the examples of `rules` to `allowlist`.
+
+    Those examples are made-up tokens in the configuration or its rule files, so a scan of the
+    project does not report the rules' own examples.
+    """
+    secrets = set()
+    for rule in rules:
+        for example in rule.examples:
+            for match in rule.regex.finditer(example.encode("utf-8")):
+                secrets.add(match.group(rule.secret_group).decode("utf-8", "replace"))
+    return dataclasses.replace(allowlist, values=allowlist.values | secrets)
+
+
 def table_at(document: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
     value = document.get(key, {})
     if not isinstance(value, dict):
@@ -119,7 +135,7 @@ def parse_config(table: dict[str, Any], path: Path) -> Config:
         extra_rules=tuple(extra_rules),
         disabled_rules=tuple(string_list(table, "disabled_rules", path)),
         excludes=PathExcludes(tuple(string_list(table, "exclude_paths", path))),
-        allowlist=parse_allowlist(table.get("allowlist", {}), path),
+        allowlist=with_example_secrets(parse_allowlist(table.get("allowlist", {}), path), extra_rules),
         max_file_size_mb=parse_size(table, path),
         migrate=dict(table_at(table, "migrate", path)),
         source=str(path),

@@ -62,6 +62,17 @@ def test_rule_files_glob_relative_to_config(leakhunt, tmp_path, rng):
     assert finding_rows(report) == [("deploy.env", 1, 10, "acme-api-key", acme)]
 
 
+def test_examples_of_extra_rules_are_not_reported(leakhunt, tmp_path, rng):
+    example, real = acme_key(rng), acme_key(rng)
+    rule = ACME_RULE + f"examples = ['ACME_KEY = \"{example}\"']\n"
+    (tmp_path / "leakhunt.toml").write_text(rule)
+    (tmp_path / "app.py").write_text(f'ACME = "{real}"\nSAMPLE = "{example}"\n')
+
+    _, report = leakhunt.scan_json(tmp_path)
+
+    assert finding_rows(report) == [("app.py", 1, 9, "acme-api-key", real)]
+
+
 def test_rules_list_shows_extra_rules(leakhunt, tmp_path):
     (tmp_path / "leakhunt.toml").write_text(ACME_RULE)
 
