@@ -82,7 +82,15 @@ def check_hyperscan_expression(rule: Rule) -> None:
     try:
         database.compile(expressions=[rule.hyperscan_expression], ids=[0], flags=[HYPERSCAN_FLAGS])
     except hyperscan.error as error:
-        raise RuleError(f"{rule.origin}: rule {rule.id}: Hyperscan rejects the pattern: {error}") from error
+        raise RuleError(f"{rule.origin}: rule {rule.id}: Hyperscan rejects the pattern: {hyperscan_reason(error)}") from error
+
+
+def hyperscan_reason(error: hyperscan.error) -> str:
+    """Return Hyperscan's compile error in a rule author's terms."""
+    message = str(error)
+    if "matches empty buffer" in message:
+        return "it matches the empty string; a rule pattern must match at least one character"
+    return message
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def check_rule(matcher: Matcher, rule: Rule) -> list[RuleProblem]:
     for example in rule.examples:
         data = example.encode("utf-8")
         if rule not in matcher.fired_rules(data):
-            problems.append(RuleProblem(rule, f"Hyperscan does not match example {shorten(example)!r}"))
+            engines = "Hyperscan and re do" if rule.regex.search(data) is None else "Hyperscan does"
+            problems.append(RuleProblem(rule, f"{engines} not match example {shorten(example)!r}"))
         elif not matcher.confirm(rule, data):
             problems.append(RuleProblem(rule, f"re or the filters reject example {shorten(example)!r}"))
     for negative in rule.negative_examples:

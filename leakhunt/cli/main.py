@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -69,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("leakhunt: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # Point standard output at /dev/null, so the flush at interpreter exit has nowhere to fail.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        from leakhunt.cli.output import discard_standard_output
+
+        discard_standard_output()
         return report_error("standard output was closed before the report was complete")
     except Exception as error:
         # Any other failure exits 2 as well, because a CI gate reads exit status 1 as findings.

@@ -139,3 +139,8 @@ def write_through(document: str, output: Path) -> None:
             handle.write(document)
     except OSError as error:
         raise ReportError(f"cannot write report {output}: {error.strerror or error}") from error
+
+
+def discard_standard_output() -> None:
+    """Point standard output at /dev/null, so the flush at interpreter exit has nowhere to fail."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from leakhunt.cli.output import discard_standard_output
 from leakhunt.config import find_config, load_config
 from leakhunt.rulecheck import check_ruleset
 from leakhunt.rules import Ruleset, load_builtin, load_files
@@ -49,7 +50,13 @@ def run_check(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     ruleset = selected_rules(args)
     width = max(len(rule.id) for rule in ruleset.rules)
-    for rule in sorted(ruleset.rules, key=lambda rule: rule.id):
-        print(f"{rule.id:<{width}}  {rule.confidence:<6}  {rule.name}")
+    try:
+        for rule in sorted(ruleset.rules, key=lambda rule: rule.id):
+            print(f"{rule.id:<{width}}  {rule.confidence:<6}  {rule.name}")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader such as `head` may stop early; for a listing that is no error.
+        discard_standard_output()
+        return 0
     print(f"{len(ruleset.rules)} rules", file=sys.stderr)
     return 0
