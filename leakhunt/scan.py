@@ -111,6 +111,10 @@ def scan_tree(root: Path, settings: ScanSettings, progress: ProgressCallback | N
     """Scan every regular file under `root` (or `root` itself when it is a file)."""
     started = time.monotonic()
     root_bytes = os.fsencode(root)
+    if os.path.islink(root_bytes) and os.path.isfile(root_bytes):
+        # A file named as the target is read through its link, as a folder target already is;
+        # findings name the file the link points to. Links inside a folder are never followed.
+        root_bytes = os.path.realpath(root_bytes)
     skipped: list[Skipped] = []
     matcher = settings.matcher()
     files = WalkedFiles(walk(root_bytes, settings.config.excludes, settings.max_file_size), skipped)

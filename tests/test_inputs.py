@@ -104,6 +104,21 @@ def test_links_devices_and_fifo_not_read(leakhunt, tmp_path, rng):
     assert report["stats"]["files_scanned"] == 1
 
 
+def test_link_named_as_target_is_read(leakhunt, tmp_path, rng):
+    token = github_token(rng)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "settings.py").write_text(f'\nTOKEN = "{token}"\n')
+    os.symlink("real/settings.py", tmp_path / "link.py")
+    os.symlink("real", tmp_path / "linked-folder")
+
+    _, file_report = leakhunt.scan_json(tmp_path / "link.py")
+    _, folder_report = leakhunt.scan_json(tmp_path / "linked-folder")
+
+    assert finding_rows(file_report) == [("settings.py", 2, 10, "github-pat-classic", token)]
+    assert finding_rows(folder_report) == [("settings.py", 2, 10, "github-pat-classic", token)]
+    assert file_report["skipped"] == []
+
+
 def test_unreadable_file_skipped(leakhunt, tmp_path, rng):
     readable, unreadable = github_token(rng), github_token(rng)
     (tmp_path / "open.py").write_text(f'TOKEN = "{readable}"\n')
