@@ -99,6 +99,7 @@ class Run:
     status: int
     report: dict | None
     stderr: str
+    stdout: str = ""
 
     @property
     def findings(self) -> list[dict]:
@@ -120,8 +121,8 @@ def leakhunt(tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFix
         extra = ["--format", "json", "--show-secrets", "--no-progress", "--output", str(report_path)] if report else []
         capsys.readouterr()
         status = main([*arguments, *extra])
-        stderr = capsys.readouterr().err
+        captured = capsys.readouterr()
         document = json.loads(report_path.read_text()) if report and report_path.exists() else None
-        return Run(status, document, stderr)
+        return Run(status, document, captured.err, captured.out)
 
     return run

@@ -65,6 +65,10 @@ def test_history_scans_each_blob_once(repo: GitRepo, rng: random.Random, leakhun
     assert result.findings[0]["commits"] == [first, second]
     assert result.report["stats"]["files_scanned"] == 1
 
+    text = leakhunt("scan", str(repo.path), "--git", "--all-commits", report=False)
+
+    assert text.stdout.splitlines()[3].strip() == f"also added by 1 commit: {second[:12]}"
+
 
 def test_history_since_scans_later_commits_only(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     early, late = github_token(rng), github_token(rng)

@@ -51,6 +51,10 @@ def render_file(path: str, findings: list[Finding], console: Console) -> None:
             email = f" <{terminal_safe(provenance.email)}>" if provenance.email else ""
             date = f" on {terminal_safe(provenance.date)}" if provenance.date else ""
             console.print(Text(f"  {'':<{width}}  commit {provenance.commit[:12]} by {author}{email}{date}", style="dim"))
+        later = [commit for commit in provenance.commits if commit != provenance.commit]
+        if later:
+            listed = ", ".join(commit[:12] for commit in later)
+            console.print(Text(f"  {'':<{width}}  also added by {plural(len(later), 'commit')}: {listed}", style="dim"))
     console.print()
 
 
