@@ -52,22 +52,32 @@ def test_history_merge_resolution_attributed_to_merge(repo: GitRepo, rng: random
     assert result.findings[0]["secret"] == token
 
 
-def test_history_scans_each_blob_once(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_scans_each_blob_once_and_reports_each_path(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     content = f"TOKEN = '{github_token(rng)}'\n"
     first = repo.commit("add", {"a.py": content}, date="2024-01-01T00:00:00+00:00")
     repo.git("checkout", "-q", "-b", "copy")
     second = repo.commit("copy", {"b.py": content}, date="2024-01-02T00:00:00+00:00")
 
-    result = leakhunt("scan", str(repo.path), "--git", "--all-commits")
+    result = leakhunt("scan", str(repo.path), "--git")
 
-    assert result.locations() == [("a.py", 1, "github-pat-classic")]
-    assert result.findings[0]["commit"] == first
-    assert result.findings[0]["commits"] == [first, second]
+    assert result.locations() == [("a.py", 1, "github-pat-classic"), ("b.py", 1, "github-pat-classic")]
+    assert [finding["commit"] for finding in result.findings] == [first, second]
     assert result.report["stats"]["files_scanned"] == 1
 
+
+def test_history_all_commits_lists_every_commit_that_added_blob(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    content = f"TOKEN = '{github_token(rng)}'\n"
+    first = repo.commit("add", {"a.py": content}, date="2024-01-01T00:00:00+00:00")
+    repo.git("rm", "-q", "a.py")
+    repo.commit("remove", date="2024-01-02T00:00:00+00:00")
+    again = repo.commit("restore", {"a.py": content}, date="2024-01-03T00:00:00+00:00")
+
+    result = leakhunt("scan", str(repo.path), "--git", "--all-commits")
     text = leakhunt("scan", str(repo.path), "--git", "--all-commits", report=False)
 
-    assert text.stdout.splitlines()[3].strip() == f"also added by 1 commit: {second[:12]}"
+    assert result.locations() == [("a.py", 1, "github-pat-classic")]
+    assert (result.findings[0]["commit"], result.findings[0]["commits"]) == (first, [first, again])
+    assert text.stdout.splitlines()[3].strip() == f"also added by 1 commit: {again[:12]}"
 
 
 def test_history_since_scans_later_commits_only(repo: GitRepo, rng: random.Random, leakhunt) -> None:
@@ -288,3 +298,29 @@ def test_history_zip_blob_under_non_archive_name_is_binary(repo: GitRepo, rng: r
 
     assert result.findings == []
     assert result.report is not None and result.report["notices"] == ["skipped 1 binary blob(s)"]
+
+
+def test_history_since_reports_copy_of_older_secret_at_new_path(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    content = f"TOKEN = '{github_token(rng)}'\n"
+    boundary = repo.commit("add", {"app.py": content})
+    copied = repo.commit("copy", {"app2.py": content})
+
+    result = leakhunt("scan", str(repo.path), "--git", "--since", boundary)
+
+    assert result.locations() == [("app2.py", 1, "github-pat-classic")]
+    assert result.findings[0]["commit"] == copied
+
+
+def test_history_notices_blob_missing_from_damaged_repository(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+    base = repo.commit("base", {"README.md": "# app\n"})
+    repo.commit("add", {"settings.py": f"TOKEN = '{github_token(rng)}'\n"})
+    blob = repo.git("rev-parse", "HEAD:settings.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    notice = "skipped 1 blob(s) missing from the repository (the repository may be damaged)"
+
+    every = leakhunt("scan", str(repo.path), "--git")
+    branch = leakhunt("scan", str(repo.path), "--git", "--branch", "main")
+    since = leakhunt("scan", str(repo.path), "--git", "--since", base)
+
+    for result in (every, branch, since):
+        assert (result.status, result.findings, result.report["notices"]) == (0, [], [notice])

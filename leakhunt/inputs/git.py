@@ -29,7 +29,10 @@ PACK_WINDOW_OPTIONS = ("-c", "core.packedGitWindowSize=4m", "-c", "core.packedGi
 # next blobs while the reader scans. With the default 64 KiB pipe the two take turns.
 PIPE_BYTES = 1024 * 1024
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+# GIT_NO_LAZY_FETCH (git 2.44 and later) stops a partial clone from fetching a missing blob
+# over the network when cat-file is given its id. Older git ignores it, so history scans give
+# cat-file only the ids of blobs that the repository has listed as present.
+GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_NO_LAZY_FETCH": "1"}
 # Ids written to a `cat-file` process before its output is read, topped up in halves so git
 # never waits for the next id. 400 ids of 41 bytes stay far below the 64 KiB pipe buffer, so
 # writing never blocks while git waits for a reader.
@@ -80,6 +83,11 @@ class Repository:
 
     git_dir: str
     top_level: Path | None
+
+    @property
+    def is_partial_clone(self) -> bool:
+        """Return True for a clone made with `--filter`, whose missing blobs a promisor remote holds."""
+        return bool(run_git(self.git_dir, "config", "--get", "extensions.partialclone", check=False).strip())
 
     @property
     def is_shallow(self) -> bool:

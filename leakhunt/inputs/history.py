@@ -40,6 +40,7 @@ from leakhunt.scan import ProgressCallback, ScanResult, ScanSettings, to_finding
 
 # Sizes are unknown when ids come from `rev-list`; this estimate only decides batch and pool use.
 ESTIMATED_BLOB_BYTES = 8 * 1024
+MISSING_LIST_BLOCK_BYTES = 1024 * 1024
 GITLINKS_LISTED = 10
 
 
@@ -61,12 +62,20 @@ def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = H
 
     with ProvenanceLog(repository.git_dir, revisions) as history_log:
         enumeration = BlobEnumeration(repository, revisions, settings.max_file_size)
-        outcome = scan_blobs(enumeration.batches(), repository.git_dir, settings, progress)
-        index = history_log.index({found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives})
+        try:
+            # A partial clone's missing blobs are listed by rev-list only, which never fetches them.
+            by_log = options.since and not repository.is_partial_clone
+            batches = enumeration.introduced(history_log) if by_log else enumeration.batches()
+            outcome = scan_blobs(batches, repository.git_dir, settings, progress)
+            index = history_log.index({found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives})
+            missing = enumeration.missing_blobs()
+        finally:
+            enumeration.close()
 
     outcome.add(scan_archive_blobs(repository.git_dir, settings, archive_paths(outcome, index, settings)))
     findings, unattributed = attribute(outcome.matches, index, settings, options)
-    notices = history_notices(repository, index, outcome, enumeration.oversize, unattributed, settings.max_file_size)
+    notices = history_notices(repository, index, outcome, enumeration.oversize, missing, unattributed,
+                              settings.max_file_size)
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(sorted(outcome.skipped_members, key=lambda item: item.path)),
@@ -93,10 +102,33 @@ class BlobEnumeration:
         self.revisions = list(revisions)
         self.max_size = max_size
         self.oversize = 0
+        self.missing = 0
+        self.missing_check: MissingBlobCheck | None = None
 
     def batches(self) -> Iterator[BlobBatch]:
-        sized = self.all_blobs() if self.revisions == ["--all"] else self.reachable_blobs()
+        if self.revisions == ["--all"]:
+            # The object store lists only the blobs it has, so missing ones are counted apart.
+            self.missing_check = MissingBlobCheck(self.repository.git_dir, self.revisions)
+            sized = self.all_blobs()
+        else:
+            sized = self.reachable_blobs()
         yield from group_batches(sized)
+
+    def close(self) -> None:
+        """Stop the missing-blob listing if the scan ends before it is counted."""
+        if self.missing_check is not None:
+            self.missing_check.close()
+
+    def missing_blobs(self) -> int:
+        """Return how many blobs the selected commits reach that the repository lacks."""
+        if self.missing_check is not None:
+            self.missing += self.missing_check.count()
+            self.missing_check = None
+        return self.missing
+
+    def introduced(self, history_log: ProvenanceLog) -> Iterator[BlobBatch]:
+        """Batch the blobs that the logged commits add, which is what a range scan must read."""
+        yield from group_batches((oid, ESTIMATED_BLOB_BYTES) for oid in history_log.introduced_blobs())
 
     def all_blobs(self) -> Iterator[tuple[str, int]]:
         """Yield every blob in the object store once, in pack order, with its size."""
@@ -113,11 +145,13 @@ class BlobEnumeration:
 
     def reachable_blobs(self) -> Iterator[tuple[str, int]]:
         """Yield the blobs that the selected commits reach, each once; sizes are estimated."""
-        for line in self.stream("rev-list", "--objects", "--missing=allow-any", "--filter=object:type=blob",
+        for line in self.stream("rev-list", "--objects", "--missing=print", "--filter=object:type=blob",
                                 *self.revisions, "--"):
             oid, separator, _ = line.partition(b" ")
             if separator:
                 yield oid.decode("ascii"), ESTIMATED_BLOB_BYTES
+            elif oid.startswith(b"?"):
+                self.missing += 1
 
     def stream(self, *arguments: str) -> Iterator[bytes]:
         """Yield the output lines of a git command; a failed command raises `GitError` at the end.
@@ -146,6 +180,43 @@ class BlobEnumeration:
                                f"{first_line(errors.read(64 * 1024))}")
 
 
+class MissingBlobCheck:
+    """Counts, in a background `rev-list`, the blobs that the commits reach but the store lacks.
+
+    A blob can be missing from a broken repository or from a partial clone; `--missing=print`
+    lists it without fetching it. The listing goes to a temporary file and is counted in blocks.
+    """
+
+    def __init__(self, git_dir: str, revisions: Sequence[str]) -> None:
+        self.output = tempfile.TemporaryFile(prefix="leakhunt-missing-")
+        command = git_command(git_dir, "rev-list", "--objects", "--missing=print", "--filter=object:type=blob",
+                              *revisions, "--", pack_windows=True)
+        self.process = subprocess.Popen(command, stdout=self.output, stderr=subprocess.DEVNULL, env=git_environment())
+
+    def count(self) -> int:
+        """Wait for the listing and count its missing blobs; a failed listing counts none.
+
+        A broken tree makes the provenance log fail with git's message, so it is not repeated here.
+        """
+        try:
+            if self.process.wait() != 0:
+                return 0
+            self.output.seek(0)
+            count, previous = 0, b"\n"
+            for block in iter(lambda: self.output.read(MISSING_LIST_BLOCK_BYTES), b""):
+                count += (previous + block).count(b"\n?")
+                previous = block[-1:]
+            return count
+        finally:
+            self.output.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+
+
 def archive_paths(outcome: BlobOutcome, index: LogIndex, settings: ScanSettings) -> list[tuple[str, str]]:
     """Name each archive blob by the path that first added it; others count as binary blobs.
 
@@ -166,10 +237,12 @@ def archive_paths(outcome: BlobOutcome, index: LogIndex, settings: ScanSettings)
 
 def attribute(found: list[BlobMatches], index: LogIndex, settings: ScanSettings,
               options: HistoryOptions) -> tuple[list[Finding], int]:
-    """Turn matches per blob into findings at the commit that first introduced each blob.
+    """Turn matches per blob into findings, one per path that the blob was added at.
 
-    Returns the findings and the number of blobs with matches that no scanned commit adds
-    (objects that no ref reaches, such as dropped stashes or blobs of unreachable commits).
+    Each finding names the first commit that added the blob at that path, so a file copied
+    to a new path is reported there as well. Returns the findings and the number of blobs
+    with matches that no scanned commit adds (objects that no ref reaches, such as dropped
+    stashes or blobs of unreachable commits).
     """
     findings: list[Finding] = []
     unattributed: set[str] = set()
@@ -178,13 +251,16 @@ def attribute(found: list[BlobMatches], index: LogIndex, settings: ScanSettings,
         if not introductions:
             unattributed.add(blob.oid)
             continue
-        provenance = earliest_provenance(introductions, options.all_commits)
-        if settings.config.excludes.excludes(provenance.path):
-            continue
-        provenance = dataclasses.replace(provenance, path=blob.provenance.path or provenance.path,
-                                         cell=blob.provenance.cell, cell_output=blob.provenance.cell_output,
-                                         decoded=blob.provenance.decoded)
-        findings.extend(to_findings(settings, blob.matches, provenance))
+        # An archive's members were scanned under the path that first added the archive.
+        if blob.provenance.path:
+            introductions = [item for item in introductions if item.path == introductions[-1].path]
+        for provenance in provenance_by_path(introductions, options.all_commits):
+            if settings.config.excludes.excludes(provenance.path):
+                continue
+            provenance = dataclasses.replace(provenance, path=blob.provenance.path or provenance.path,
+                                             cell=blob.provenance.cell, cell_output=blob.provenance.cell_output,
+                                             decoded=blob.provenance.decoded)
+            findings.extend(to_findings(settings, blob.matches, provenance))
     findings = merge_by_fingerprint(findings)
     findings.sort(key=lambda finding: (finding.path, finding.provenance.date or "", finding.line, finding.column,
                                        finding.rule_id))
@@ -222,6 +298,14 @@ def introduction_time(finding: Finding) -> tuple[datetime, int, int]:
     return when, finding.line, finding.column
 
 
+def provenance_by_path(introductions: list[Introduction], all_commits: bool) -> list[Provenance]:
+    """Return the earliest provenance at each path of `introductions` (newest first, as logged)."""
+    by_path: dict[str, list[Introduction]] = {}
+    for introduction in introductions:
+        by_path.setdefault(introduction.path, []).append(introduction)
+    return [earliest_provenance(group, all_commits) for group in by_path.values()]
+
+
 def earliest_provenance(introductions: list[Introduction], all_commits: bool) -> Provenance:
     first = introductions[-1]
     commits = tuple(dict.fromkeys(item.commit for item in reversed(introductions))) if all_commits else ()
@@ -230,7 +314,7 @@ def earliest_provenance(introductions: list[Introduction], all_commits: bool) ->
 
 
 def history_notices(repository: Repository, index: LogIndex, outcome: BlobOutcome, oversize: int,
-                    unattributed: int, max_size: int) -> list[str]:
+                    missing: int, unattributed: int, max_size: int) -> list[str]:
     notices = []
     if repository.is_shallow:
         notices.append("history is shallow: commits before the shallow boundary are not in this clone and were "
@@ -246,9 +330,10 @@ def history_notices(repository: Repository, index: LogIndex, outcome: BlobOutcom
     binary = outcome.count(BINARY)
     if binary:
         notices.append(f"skipped {binary} binary blob(s)")
-    missing = outcome.count(MISSING)
+    missing += outcome.count(MISSING)
     if missing:
-        notices.append(f"skipped {missing} blob(s) missing from the repository")
+        cause = "a partial clone has not fetched them" if repository.is_partial_clone else "the repository may be damaged"
+        notices.append(f"skipped {missing} blob(s) missing from the repository ({cause})")
     if unattributed:
         notices.append(f"dropped findings in {unattributed} blob(s) that no scanned commit adds "
                        "(objects that no ref reaches)")

@@ -66,9 +66,7 @@ class ProvenanceLog:
 
     def index(self, wanted: set[str]) -> LogIndex:
         """Wait for the log and look up the wanted blob ids and every gitlink in it."""
-        if self.process.wait() != 0:
-            self.errors.seek(0)
-            raise GitError(f"git log failed: {first_line(self.errors.read(64 * 1024))}")
+        self.wait()
         self.file.seek(0)
         wanted_bytes = {oid.encode("ascii") for oid in wanted}
         result = LogIndex()
@@ -77,6 +75,31 @@ class ProvenanceLog:
             if needs_parsing(block, wanted_bytes):
                 parse_block(block, wanted_bytes, result)
         return result
+
+    def introduced_blobs(self) -> list[str]:
+        """Wait for the log and return every blob id that a logged commit adds, each once.
+
+        Unlike `rev-list --objects A --not B`, this keeps a blob that a commit of the range
+        adds at a new path although a commit before the range already held it.
+        """
+        self.wait()
+        self.file.seek(0)
+        introduced: dict[bytes, None] = {}
+        for block in read_blocks(self.file):
+            for entry in block.split(b"\x00"):
+                entry = entry.lstrip(b"\n")
+                if entry.startswith(b":"):
+                    parents = len(entry) - len(entry.lstrip(b":"))
+                    fields = entry[parents:].split(b" ")
+                    if fields[parents] != GITLINK_MODE and fields[-2].strip(b"0"):
+                        introduced[fields[-2]] = None
+        return [oid.decode("ascii") for oid in introduced]
+
+    def wait(self) -> None:
+        """Wait for the log; raise `GitError` when git failed."""
+        if self.process.wait() != 0:
+            self.errors.seek(0)
+            raise GitError(f"git log failed: {first_line(self.errors.read(64 * 1024))}")
 
     def close(self) -> None:
         if self.process.poll() is None:
