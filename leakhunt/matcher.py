@@ -45,6 +45,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ALLOW_MARKER = b"leakhunt:allow"
+ALLOW_LIST_SEPARATOR = re.compile(rb"[,\s]+")
 # Above this many position reports per byte, confirming over the whole buffer is cheaper.
 REPORTS_PER_BYTE_LIMIT = 1 / 32
 MIN_REPORT_LIMIT = 1024
@@ -319,12 +320,22 @@ def locate(candidates: list[Candidate], data: bytes, known_ids: frozenset[bytes]
     return matches
 
 
+def allowed_rule_ids(text: bytes, known_ids: frozenset[bytes]) -> list[bytes]:
+    """Return the rule ids at the start of `text`, up to the first word that is no rule id."""
+    named = []
+    for word in ALLOW_LIST_SEPARATOR.split(text.strip()):
+        if word not in known_ids:
+            break
+        named.append(word)
+    return named
+
+
 def is_allowed(line_text: bytes, rule_id: str, known_ids: frozenset[bytes]) -> bool:
     """Return True when the line carries `leakhunt:allow` for this rule.
 
-    `leakhunt:allow` suppresses every rule on the line. When the word after the marker is a
-    rule id, or a comma-separated list of them, only those rules are suppressed. Any other
-    word after the marker reads as a reason and suppresses every rule.
+    `leakhunt:allow` suppresses every rule on the line. When rule ids follow the marker,
+    separated by commas or spaces, only those rules are suppressed. The first word that is
+    no rule id starts a reason; a reason alone suppresses every rule.
     """
     position = line_text.find(ALLOW_MARKER)
     while position >= 0:
@@ -333,8 +344,7 @@ def is_allowed(line_text: bytes, rule_id: str, known_ids: frozenset[bytes]) -> b
             # A longer word such as `leakhunt:allowed` is not the marker.
             position = line_text.find(ALLOW_MARKER, position + 1)
             continue
-        words = rest.split(None, 1) if rest[:1] in (b" ", b"\t") else []
-        named = [word for word in words[0].split(b",") if word in known_ids] if words else []
+        named = allowed_rule_ids(rest, known_ids) if rest[:1] in (b" ", b"\t") else []
         if not named or rule_id.encode("ascii") in named:
             return True
         position = line_text.find(ALLOW_MARKER, position + 1)

@@ -46,6 +46,19 @@ def test_allow_with_rule_list_and_reason(tmp_path: Path, rng: random.Random, lea
     assert result.locations() == [("a.py", 3, "github-pat-classic")]
 
 
+def test_allow_with_rule_list_separated_by_comma_and_space(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    pair = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'"
+    (tmp_path / "a.py").write_text(
+        f"{pair}  # leakhunt:allow aws-access-key-id, github-pat-classic\n"
+        f"{pair}  # leakhunt:allow aws-access-key-id github-pat-classic fixtures only\n"
+        f"{pair}  # leakhunt:allow aws-access-key-id because it was revoked\n"
+    )
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [("a.py", 3, "github-pat-classic")]
+
+
 def test_allow_in_staged_blob(repo, rng: random.Random, leakhunt) -> None:
     repo.write({"a.py": f"A = '{github_token(rng)}'  # leakhunt:allow\n"})
     repo.git("add", "a.py")
