@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ALLOW_MARKER = b"leakhunt:allow"
 ALLOW_LIST_SEPARATOR = re.compile(rb"[,\s]+")
+RULE_ID_SHAPE = re.compile(rb"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 # Above this many position reports per byte, confirming over the whole buffer is cheaper.
 REPORTS_PER_BYTE_LIMIT = 1 / 32
 MIN_REPORT_LIMIT = 1024
@@ -321,10 +322,15 @@ def locate(candidates: list[Candidate], data: bytes, known_ids: frozenset[bytes]
 
 
 def allowed_rule_ids(text: bytes, known_ids: frozenset[bytes]) -> list[bytes]:
-    """Return the rule ids at the start of `text`, up to the first word that is no rule id."""
+    """Return the rule ids at the start of `text`, up to the first word that is no rule id.
+
+    A word shaped like a rule id (words joined by hyphens) counts as one even when no rule
+    has it, so a misspelled id suppresses nothing rather than every rule on the line.
+    """
     named = []
     for word in ALLOW_LIST_SEPARATOR.split(text.strip()):
-        if word not in known_ids:
+        word = word.rstrip(b":;.")
+        if word not in known_ids and not RULE_ID_SHAPE.fullmatch(word):
             break
         named.append(word)
     return named
@@ -335,7 +341,7 @@ def is_allowed(line_text: bytes, rule_id: str, known_ids: frozenset[bytes]) -> b
 
     `leakhunt:allow` suppresses every rule on the line. When rule ids follow the marker,
     separated by commas or spaces, only those rules are suppressed. The first word that is
-    no rule id starts a reason; a reason alone suppresses every rule.
+    not shaped like a rule id starts a reason; a reason alone suppresses every rule.
     """
     position = line_text.find(ALLOW_MARKER)
     while position >= 0:

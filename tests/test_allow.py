@@ -59,6 +59,25 @@ def test_allow_with_rule_list_separated_by_comma_and_space(tmp_path: Path, rng: 
     assert result.locations() == [("a.py", 3, "github-pat-classic")]
 
 
+def test_allow_with_unknown_rule_id_suppresses_nothing(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    pair = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'"
+    (tmp_path / "a.py").write_text(
+        f"{pair}  # leakhunt:allow github-pat-clasic\n"
+        f"{pair}  # leakhunt:allow GitHub-PAT-classic\n"
+        f"{pair}  # leakhunt:allow github-pat-classic: reviewed\n"
+    )
+
+    result = leakhunt("scan", str(tmp_path))
+
+    assert result.locations() == [
+        ("a.py", 1, "github-pat-classic"),
+        ("a.py", 1, "aws-access-key-id"),
+        ("a.py", 2, "github-pat-classic"),
+        ("a.py", 2, "aws-access-key-id"),
+        ("a.py", 3, "aws-access-key-id"),
+    ]
+
+
 def test_allow_in_staged_blob(repo, rng: random.Random, leakhunt) -> None:
     repo.write({"a.py": f"A = '{github_token(rng)}'  # leakhunt:allow\n"})
     repo.git("add", "a.py")
