@@ -120,6 +120,8 @@ class Migration:
         except MigrationError as error:
             message = str(error) if str(error).startswith(f"secret {name}") else f"secret {name}: {error}"
             self.notify(f"FAILED {message}; its code was not changed")
+            self.journal.append("failed", secret=name, reason=message,
+                                locations=[location_record(location) for location in secret.locations])
             return SecretOutcome(name, "failed", message)
         self.journal.append("done", secret=name, locations=[location_record(location) for location in secret.locations])
         patches = [patch_path(name, number) for number in

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EVIDENCE_JSON = "migration-evidence.json"
 EVIDENCE_MARKDOWN = "migration-evidence.md"
+NOT_MIGRATED_MARK = ": NOT MIGRATED, "
 HISTORY_REMINDER = (
     "Every migrated value is still in the git history and in every clone, fork and backup of the "
     "repository. Treat each one as exposed: rotate or revoke it at its issuer, then let Secrets Manager "
@@ -55,6 +56,7 @@ def build_evidence(plan: Plan, journal: Journal, region: str, account: str) -> d
         "region": region,
         "findings": findings_evidence(plan),
         "secrets": secrets,
+        "not_migrated": not_migrated(journal),
         "files_changed": files_changed(journal),
         "rescan": rescan_evidence(journal),
         "manual_steps": manual_steps(plan, journal),
@@ -90,6 +92,31 @@ def secret_evidence(plan: Plan, journal: Journal, stored: dict[str, Any]) -> dic
         "files_changed": sorted({record["path"] for record in journal.of("file-written", name)}),
         "review_patches": sorted({record["patch"] for record in journal.of("patch-written", name)}),
     }
+
+
+def not_migrated(journal: Journal) -> list[dict[str, Any]]:
+    """Return the secrets whose last attempt failed and whose code therefore still holds the value.
+
+    A failure is settled once the secret is migrated, or once every location it covered is
+    migrated under another name, as after a rename in [migrate.names].
+    """
+    migrated = {record["secret"] for record in journal.of("done")}
+    migrated_at = {where(location) for record in journal.of("done") for location in record["locations"]}
+    latest: dict[str, dict[str, Any]] = {}
+    for record in journal.of("failed"):
+        latest[record["secret"]] = record
+    entries = []
+    for name in sorted(set(latest) - migrated):
+        places = [where(location) for location in latest[name]["locations"]]
+        if places and set(places) <= migrated_at:
+            continue
+        entries.append({"name": name, "reason": latest[name]["reason"], "time": latest[name]["time"],
+                        "locations": places})
+    return entries
+
+
+def where(location: dict[str, Any]) -> str:
+    return f"{location['path']}:{location['line']}"
 
 
 def rotation_evidence(record: dict[str, Any] | None) -> dict[str, Any]:
@@ -136,7 +163,8 @@ def rescan_evidence(journal: Journal) -> dict[str, Any] | None:
 
 
 def manual_steps(plan: Plan, journal: Journal) -> list[str]:
-    steps = []
+    steps = [f"{entry['name']}{NOT_MIGRATED_MARK}the value is still in {', '.join(entry['locations'])} "
+             f"({entry['reason']})" for entry in not_migrated(journal)]
     for location in plan.reported:
         steps.append(f"{location.path}:{location.line}: remove the secret by hand ({location.kind}: {location.reason})")
     for secret in plan.secrets:
@@ -193,8 +221,10 @@ def render_markdown(evidence: dict[str, Any]) -> str:
         f"- Tool: {evidence['tool']}",
         f"- Last step recorded: {evidence['generated']}",
         f"- AWS account: {evidence['account']}, region: {evidence['region']}",
+        f"- Status: {status_line(evidence)}",
     ]
     lines += findings_section(evidence)
+    lines += not_migrated_section(evidence)
     lines += secrets_section(evidence)
     lines += files_section(evidence)
     lines += ["", "## Manual steps", ""]
@@ -210,6 +240,26 @@ def findings_section(evidence: dict[str, Any]) -> list[str]:
     for row in evidence["findings"]:
         lines.append(f"| {row['path']}:{row['line']}:{row['column']} | {row['rule_id'] or '-'} | {row['kind']} | "
                      f"{row['disposition']} | {row['secret'] or '-'} | {row['value']} |")
+    return lines
+
+
+def status_line(evidence: dict[str, Any]) -> str:
+    migrated = sum(1 for secret in evidence["secrets"] if secret["status"] == "migrated")
+    failed = len(evidence.get("not_migrated", []))
+    line = f"{migrated} secret(s) migrated"
+    if failed:
+        line += f"; **{failed} NOT migrated: their values are still in the source code**"
+    return line
+
+
+def not_migrated_section(evidence: dict[str, Any]) -> list[str]:
+    entries = evidence.get("not_migrated", [])
+    if not entries:
+        return []
+    lines = ["", "## Not migrated", ""]
+    for entry in entries:
+        lines.append(f"- **{entry['name']}** at {', '.join(entry['locations'])}: {entry['reason']} "
+                     f"(last attempt {entry['time']}); the code there was not changed")
     return lines
 
 
@@ -300,9 +350,12 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     names = {secret["name"] for secret in evidence["secrets"]}
     kept = [secret for secret in previous.get("secrets", []) if secret.get("name") not in names]
     merged["secrets"] = sorted([*evidence["secrets"], *kept], key=lambda secret: secret["name"])
+    # The journal holds every earlier attempt, so `not_migrated` is already complete and current.
     merged["files_changed"] = union(previous.get("files_changed", []), evidence["files_changed"])
     steps = [step for step in evidence["manual_steps"] if step != HISTORY_REMINDER]
-    earlier = [step for step in previous.get("manual_steps", []) if step != HISTORY_REMINDER]
+    # Steps about failed secrets are rebuilt from the journal, so earlier ones may be settled.
+    earlier = [step for step in previous.get("manual_steps", [])
+               if step != HISTORY_REMINDER and NOT_MIGRATED_MARK not in step]
     merged["manual_steps"] = [*union(earlier, steps), HISTORY_REMINDER]
     merged["iam_policy"] = iam_policy(merged["secrets"])
     return merged

@@ -109,14 +109,37 @@ def test_conflicting_secret_needs_force(aws_env: MotoServer, tmp_path: Path, cap
                       f'FIRST = get_secret("conflict/settings/FIRST")\nSECOND = "{second}"\n'
                       'THIRD = get_secret("conflict/settings/THIRD")\n')
     evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
+    markdown = (root / ".leakhunt" / "migration-evidence.md").read_text()
     assert [(secret["name"], secret["outcome"]) for secret in evidence["secrets"]] == [
         ("conflict/settings/FIRST", "created"), ("conflict/settings/THIRD", "existing")]
+    reason = ("secret conflict/settings/SECOND: a secret with this name already has a different value; "
+              "pass --force to store this value as its new version, or rename it in [migrate.names]")
+    assert [(entry["name"], entry["locations"], entry["reason"]) for entry in evidence["not_migrated"]] == [
+        ("conflict/settings/SECOND", ["settings.py:2"], reason)]
+    assert evidence["manual_steps"][0] == f"conflict/settings/SECOND: NOT MIGRATED, the value is still in settings.py:2 ({reason})"
+    assert "- Status: 2 secret(s) migrated; **1 NOT migrated: their values are still in the source code**" in markdown
     assert secrets_manager.get_secret_value(SecretId="conflict/settings/SECOND")["SecretString"] == "an older value"
 
     assert main(["migrate", str(root), "--apply", "--force"]) == 0
     assert capsys.readouterr().out.splitlines()[-2] == "1 migrated, 2 unchanged (account 123456789012, region eu-central-1)"
     assert secrets_manager.get_secret_value(SecretId="conflict/settings/SECOND")["SecretString"] == second
     assert second not in (root / "settings.py").read_text()
+    evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
+    assert evidence["not_migrated"] == []
+    assert not any("NOT MIGRATED" in step for step in evidence["manual_steps"])
+
+
+def test_evidence_written_when_every_secret_fails(aws_env: MotoServer, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    root = small_project(tmp_path / "allfail", "allfail", {"ONLY": github_token()})
+    aws_env.client("secretsmanager", REGION).create_secret(Name="allfail/settings/ONLY", SecretString="older")
+
+    status, out, _ = plan_and_apply(root, capsys)
+
+    assert status == 1
+    assert out.splitlines()[-2].startswith("1 failed")
+    evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
+    assert ([entry["name"] for entry in evidence["not_migrated"]], evidence["secrets"]) == (["allfail/settings/ONLY"], [])
 
 
 def test_changed_file_refused(aws_env: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
