@@ -191,6 +191,8 @@ class Migration:
         so a later rewrite of the same file cannot make them stale. A patch that exists with
         the same content is left alone.
         """
+        # NOTE: each review location gets a patch of its own against the same file, so after
+        # one is applied, another patch of that file no longer applies; docs/migration.md says so.
         for secret in self.plan.secrets:
             stored = self.journal.last("stored", secret.name)
             if stored is None or not self.journal.has("verified", secret.name, version_id=stored["version_id"]):
