@@ -109,3 +109,5 @@ def test_staged_archive_member(repo: GitRepo, rng: random.Random, leakhunt) -> N
 
     assert result.locations() == [("lib/vendor.whl!vendor/config.py", 2, "github-pat-classic")]
     assert result.findings[0]["secret"] == token
+    member_size = len(f"\nAPI_TOKEN = '{token}'\n")
+    assert (result.report["stats"]["files_scanned"], result.report["stats"]["bytes_scanned"]) == (1, member_size)

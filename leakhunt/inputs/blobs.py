@@ -143,8 +143,9 @@ def scan_archive_blobs(git_dir: str, settings: ScanSettings, named: Sequence[tup
             scan_container_data(matcher, record.content, path, settings.max_file_size, contained)
             outcome.matches.extend(BlobMatches(oid, matches, provenance) for provenance, matches in contained.matches)
             outcome.skipped_members.extend(contained.skipped)
-            outcome.blobs += 1
-            outcome.bytes += record.size
+            # As in a tree scan, each scanned member counts as a file, with its own size.
+            outcome.blobs += contained.files
+            outcome.bytes += contained.bytes
     return outcome
 
 

@@ -50,13 +50,15 @@ def scan_staged(root: Path, settings: ScanSettings) -> ScanResult:
 
     sized = ((oid, ESTIMATED_BLOB_BYTES) for oid in paths_by_oid)
     outcome = scan_blobs(group_batches(sized), repository.git_dir, settings)
-    outcome.add(scan_archive_blobs(repository.git_dir, settings, archive_paths(outcome, paths_by_oid)))
+    archives = scan_archive_blobs(repository.git_dir, settings, archive_paths(outcome, paths_by_oid))
+    not_text = {oid for oid, _ in outcome.skipped} | {oid for oid, _ in outcome.archives}
+    text_files = sum(len(paths) for oid, paths in paths_by_oid.items() if oid not in not_text)
+    outcome.add(archives)
     findings = staged_findings(outcome, paths_by_oid, settings)
-    skipped_oids = {oid for oid, _ in outcome.skipped}
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(staged_skipped(outcome, paths_by_oid, settings.max_file_size)),
-        files_scanned=sum(len(paths) for oid, paths in paths_by_oid.items() if oid not in skipped_oids),
+        files_scanned=text_files + archives.blobs,
         bytes_scanned=outcome.bytes,
         seconds=time.monotonic() - started,
     )
