@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import string
 
@@ -71,6 +72,19 @@ def test_examples_of_extra_rules_are_not_reported(leakhunt, tmp_path, rng):
     _, report = leakhunt.scan_json(tmp_path)
 
     assert finding_rows(report) == [("app.py", 1, 9, "acme-api-key", real)]
+
+
+def test_linked_file_target_uses_configuration_beside_the_file(leakhunt, tmp_path, rng):
+    acme = acme_key(rng)
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "leakhunt.toml").write_text(ACME_RULE)
+    (tmp_path / "cfg" / "app.py").write_text(f'ACME = "{acme}"\n')
+    (tmp_path / "links").mkdir()
+    os.symlink("../cfg/app.py", tmp_path / "links" / "app-link.py")
+
+    _, report = leakhunt.scan_json(tmp_path / "links" / "app-link.py")
+
+    assert finding_rows(report) == [("app.py", 1, 9, "acme-api-key", acme)]
 
 
 def test_rules_list_shows_extra_rules(leakhunt, tmp_path):

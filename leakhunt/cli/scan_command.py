@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ def settings_from_args(args: argparse.Namespace) -> ScanSettings:
 def run(args: argparse.Namespace) -> int:
     from leakhunt.baseline import load_baseline, load_ignore_file, own_file_patterns, with_excludes
 
+    args.path = linked_file_target(args.path)
     root = Path(args.path)
     settings = settings_from_args(args)
     ignore = load_ignore_file(root)
@@ -103,6 +105,16 @@ def run(args: argparse.Namespace) -> int:
         result = baseline.new_findings(result)
     write_report(result, args, settings.ruleset)
     return args.exit_code if result.findings else 0
+
+
+def linked_file_target(path: str) -> str:
+    """Return the file that a target given as a symbolic link points to, else `path` itself.
+
+    The configuration and ignore file are then those beside the file that holds the secrets.
+    """
+    if os.path.islink(path) and os.path.isfile(path):
+        return os.path.realpath(path)
+    return path
 
 
 def collect(args: argparse.Namespace, settings: ScanSettings, progress: Progress) -> ScanResult:
