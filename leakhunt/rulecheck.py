@@ -5,12 +5,15 @@ A rule whose `re` step may take more than linear time on a long line is a proble
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from leakhunt.errors import RuleError
 from leakhunt.filters import SecretFilter
-from leakhunt.matcher import Matcher
+from leakhunt.matcher import Matcher, check_hyperscan_expression
 from leakhunt.regex_cost import quadratic_risks
-from leakhunt.rules import Rule, Ruleset
+from leakhunt.rules import Rule, Ruleset, parse_rule, rule_tables
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,36 @@ def check_rule(matcher: Matcher, rule: Rule) -> list[RuleProblem]:
 
 def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def load_for_check(paths: Sequence[Path]) -> tuple[Ruleset, list[str]]:
+    """Load each rule of `paths` that parses and compiles, and describe each one that does not.
+
+    Unlike loading for a scan, one broken rule does not stop the others from being checked.
+    """
+    rules: dict[str, Rule] = {}
+    problems: list[str] = []
+    for path in paths:
+        try:
+            tables = rule_tables(path.read_bytes(), path)
+        except OSError as error:
+            problems.append(f"{path}: cannot read rule file: {error.strerror}")
+            continue
+        except RuleError as error:
+            problems.append(str(error))
+            continue
+        if not isinstance(tables, list):
+            problems.append(f"{path}: 'rules' must be an array of tables")
+            continue
+        for table in tables:
+            try:
+                rule = parse_rule(table, str(path))
+                check_hyperscan_expression(rule)
+            except RuleError as error:
+                problems.append(str(error))
+                continue
+            if rule.id in rules:
+                problems.append(f"{path}: rule {rule.id!r} duplicates an id already defined in {rules[rule.id].origin}")
+                continue
+            rules[rule.id] = rule
+    return Ruleset(tuple(rules.values())), problems

@@ -177,6 +177,11 @@ def load_file(path: Path, cache_dir: Path | None | Literal["default"] = "default
 
 
 def parse_file_content(content: bytes, path: Path) -> list[Rule]:
+    return parse_rules(rule_tables(content, path), origin=str(path))
+
+
+def rule_tables(content: bytes, path: Path) -> Any:
+    """Return the `rules` array of a rule file's TOML, unchecked; invalid TOML raises `RuleError`."""
     import tomllib
 
     try:
@@ -185,7 +190,7 @@ def parse_file_content(content: bytes, path: Path) -> list[Rule]:
         document = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RuleError(f"{path}: invalid TOML: {error}") from error
-    return parse_rules(document.get("rules", []), origin=str(path))
+    return document.get("rules", [])
 
 
 def parsed_rules_key(content: bytes) -> str:

@@ -62,9 +62,10 @@ def test_invalid_pattern_names_file_and_rule(leakhunt, tmp_path):
 
     run = leakhunt("rules", "check", "bad.toml", cwd=tmp_path)
 
-    assert run.returncode == 2
+    assert run.returncode == 1
     assert run.stderr.splitlines() == [
-        "leakhunt: error: bad.toml: rule demo-token: invalid pattern: unterminated character set at position 8"
+        "bad.toml: rule demo-token: invalid pattern: unterminated character set at position 8",
+        "1 problem(s) in 1 of 1 rules",
     ]
 
 
@@ -74,9 +75,10 @@ def test_duplicate_id_names_both_files(leakhunt, tmp_path):
 
     run = leakhunt("rules", "check", "one.toml", "two.toml", cwd=tmp_path)
 
-    assert run.returncode == 2
+    assert run.returncode == 1
     assert run.stderr.splitlines() == [
-        "leakhunt: error: two.toml: rule 'demo-token' duplicates an id already defined in one.toml"
+        "two.toml: rule 'demo-token' duplicates an id already defined in one.toml",
+        "1 problem(s) in 1 of 2 rules",
     ]
 
 
@@ -103,9 +105,30 @@ def test_hyperscan_rejected_pattern_names_file_and_rule(leakhunt, tmp_path):
 
     run = leakhunt("rules", "check", "empty.toml", cwd=tmp_path)
 
-    assert run.returncode == 2
-    assert run.stderr == ("leakhunt: error: empty.toml: rule maybe-empty: Hyperscan rejects the pattern: it matches "
-                          "the empty string; a rule pattern must match at least one character\n")
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "empty.toml: rule maybe-empty: Hyperscan rejects the pattern: it matches the empty string; "
+        "a rule pattern must match at least one character",
+        "1 problem(s) in 1 of 2 rules",
+    ]
+
+
+def test_every_broken_rule_of_a_file_is_reported(leakhunt, tmp_path):
+    broken_pattern = GOOD_RULE.replace("demo-token", "bad-regex").replace("\\b(demo_[a-f0-9]{20})\\b", "(demo_")
+    bad_id = GOOD_RULE.replace('id = "demo-token"', 'id = "Bad Id"')
+    failing = GOOD_RULE.replace("demo-token", "wrong-example").replace(
+        'examples = ["key = demo_0a1b2c3d4e5f60718293"]', 'examples = ["key = demo_short"]')
+    (tmp_path / "mixed.toml").write_text(GOOD_RULE + broken_pattern + bad_id + failing)
+
+    run = leakhunt("rules", "check", "mixed.toml", cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "mixed.toml: rule bad-regex: invalid pattern: missing ), unterminated subpattern at position 0",
+        "mixed.toml: rule id 'Bad Id' is missing or invalid (lowercase letters, digits, '-', '.')",
+        "mixed.toml: rule wrong-example: Hyperscan and re do not match example 'key = demo_short'",
+        "3 problem(s) in 3 of 4 rules",
+    ]
 
 
 def test_rules_list_into_closed_pipe_is_no_error(tmp_path):

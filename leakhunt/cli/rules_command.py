@@ -8,7 +8,7 @@ from pathlib import Path
 
 from leakhunt.cli.output import discard_standard_output
 from leakhunt.config import find_config, load_config
-from leakhunt.rulecheck import check_ruleset
+from leakhunt.rulecheck import check_ruleset, load_for_check
 from leakhunt.rules import Ruleset, load_builtin, load_files
 
 
@@ -34,14 +34,15 @@ def selected_rules(args: argparse.Namespace) -> Ruleset:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    ruleset = selected_rules(args)
-    problems = check_ruleset(ruleset)
-    for problem in problems:
+    ruleset, load_problems = load_for_check(args.files) if args.files else (selected_rules(args), [])
+    problems = check_ruleset(ruleset) if ruleset.rules else []
+    for problem in [*load_problems, *problems]:
         print(problem, file=sys.stderr)
     examples = sum(len(rule.examples) + len(rule.negative_examples) for rule in ruleset.rules)
-    if problems:
-        print(f"{len(problems)} problem(s) in {len({p.rule.id for p in problems})} of {len(ruleset.rules)} rules",
-              file=sys.stderr)
+    if problems or load_problems:
+        failing = len({problem.rule.id for problem in problems}) + len(load_problems)
+        total = len(ruleset.rules) + len(load_problems)
+        print(f"{len(problems) + len(load_problems)} problem(s) in {failing} of {total} rules", file=sys.stderr)
         return 1
     print(f"{len(ruleset.rules)} rules and {examples} examples pass in Hyperscan and re")
     return 0

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 def linked_file_target(path: str) -> str:
     """Return the file that a target given as a symbolic link points to, else `path` itself.
 
-    The configuration and ignore file are then those beside the file that holds the secrets.
+    The configuration and ignore file are then those beside the file that contains the secrets.
     """
     if os.path.islink(path) and os.path.isfile(path):
         return os.path.realpath(path)

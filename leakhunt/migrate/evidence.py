@@ -95,7 +95,7 @@ def secret_evidence(plan: Plan, journal: Journal, stored: dict[str, Any]) -> dic
 
 
 def not_migrated(journal: Journal) -> list[dict[str, Any]]:
-    """Return the secrets whose last attempt failed and whose code therefore still holds the value.
+    """Return the secrets whose last attempt failed and whose code therefore still contains the value.
 
     A failure is settled once the secret is migrated, or once every location it covered is
     migrated under another name, as after a rename in [migrate.names].
@@ -350,7 +350,7 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     names = {secret["name"] for secret in evidence["secrets"]}
     kept = [secret for secret in previous.get("secrets", []) if secret.get("name") not in names]
     merged["secrets"] = sorted([*evidence["secrets"], *kept], key=lambda secret: secret["name"])
-    # The journal holds every earlier attempt, so `not_migrated` is already complete and current.
+    # The journal keeps every earlier attempt, so `not_migrated` is already complete and current.
     merged["files_changed"] = union(previous.get("files_changed", []), evidence["files_changed"])
     steps = [step for step in evidence["manual_steps"] if step != HISTORY_REMINDER]
     # Steps about failed secrets are rebuilt from the journal, so earlier ones may be settled.
