@@ -78,10 +78,22 @@ def plan(args: argparse.Namespace, root: Path, plan_path: Path, project: Project
     atomic_write(plan_path, migration_plan.to_json().encode("utf-8"))
     print_plan(migration_plan, plan_path, args.path)
     defaults = {secret.default_name for secret in migration_plan.secrets}
-    for key in sorted(set(project.names) - defaults):
+    migrated = migrated_names(root)
+    for key in sorted(key for key in set(project.names) - defaults if project.names[key] not in migrated):
         notify(f"WARNING: [migrate.names] key {key!r} matches no planned secret, so it renames nothing; "
                "a key must be a name that the plan derives, as printed without [migrate.names]")
     return 0
+
+
+def migrated_names(root: Path) -> set[str]:
+    """Return the names of the secrets that an earlier --apply of this project migrated."""
+    from leakhunt.migrate.journal import JOURNAL_FILE, Journal
+    from leakhunt.migrate.plan import STATE_FOLDER
+
+    journal_path = root / STATE_FOLDER / JOURNAL_FILE
+    if not journal_path.exists():
+        return set()
+    return {record["secret"] for record in Journal(journal_path).of("done")}
 
 
 def print_plan(plan: Plan, plan_path: Path, path_argument: str) -> None:
@@ -108,6 +120,9 @@ def print_plan(plan: Plan, plan_path: Path, path_argument: str) -> None:
     if plan.review_diff:
         print("\nPatches for review, written by --apply but not applied (values redacted):\n")
         sys.stdout.write(plan.review_diff)
+    if not plan.secrets:
+        print("\nNothing to migrate: no secret remains in the code that --apply could store.")
+        return
     print(f"\nNext: review the plan, then run `leakhunt migrate {path_argument} --apply` "
           "with --kms-key and --rotation-lambda.")
 

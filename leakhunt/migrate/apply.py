@@ -77,7 +77,8 @@ class Migration:
         check_offline(self.plan, self.root, self.options, self.journal)
         self.store = SecretStore(self.options)
         preflight = check_aws(self.store, self.options)
-        if not self.options.rotation.enabled:
+        pending = [secret for secret in self.plan.secrets if not self.journal.of("done", secret.name)]
+        if pending and not self.options.rotation.enabled:
             self.notify("WARNING: no --rotation-lambda given: the secrets will be stored WITHOUT rotation, "
                         "and the evidence says so")
         self.resolution = resolve(self.plan, self.root, self.findings)
@@ -128,7 +129,8 @@ class Migration:
                    range(1, len(review(self.resolution.targets.get(name, []))) + 1)]
         message = outcome_message(name, changed, patches)
         self.notify(message)
-        return SecretOutcome(name, "migrated", message)
+        # A secret whose every location needs review is stored, but no code reads it yet.
+        return SecretOutcome(name, "migrated" if changed else "stored", message)
 
     def store_secret(self, secret: PlannedSecret, preflight: Preflight) -> None:
         name = secret.name

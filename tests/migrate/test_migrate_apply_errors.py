@@ -221,3 +221,19 @@ def test_rotation_rules() -> None:
     assert Rotation("arn", after_days=7).rules() == {"AutomaticallyAfterDays": 7}
     assert Rotation("arn").rules() == {"AutomaticallyAfterDays": 30}
     check_options(ApplyOptions(rotation=Rotation("arn", schedule="cron(0 4 ? * SUN *)")))
+
+
+def test_names_of_migrated_secrets_give_no_warning(aws_env: MotoServer, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_project(tmp_path / "renamed", {
+        "leakhunt.toml": '[migrate]\nprefix = "renamed"\n[migrate.names]\n"renamed/settings/TOKEN" = "renamed/ci-token"\n',
+        "settings.py": f'TOKEN = "{github_token()}"\n',
+    })
+
+    status, out, _ = plan_and_apply(root, capsys)
+    assert (status, out.splitlines()[-2]) == (0, "1 migrated (account 123456789012, region eu-central-1)")
+    assert main(["migrate", str(root)]) == 0
+    replanned = capsys.readouterr()
+
+    assert replanned.err == ""
+    assert replanned.out.splitlines()[-1] == "Nothing to migrate: no secret remains in the code that --apply could store."

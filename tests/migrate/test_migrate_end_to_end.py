@@ -108,7 +108,7 @@ def test_migrate_plan_apply_rerun(moto_server: MotoServer, tmp_path: Path, cache
     assert applied.returncode == 0, applied.stderr
     for secret in values.values():
         assert secret not in applied.stdout + applied.stderr
-    assert applied.stdout.splitlines()[-2] == "12 migrated, 1 skipped (account 123456789012, region eu-central-1)"
+    assert applied.stdout.splitlines()[-2] == "9 migrated, 1 skipped, 3 stored (account 123456789012, region eu-central-1)"
 
     secrets_manager = moto_server.client("secretsmanager", region)
     arns = {}
@@ -205,7 +205,7 @@ def test_killed_apply_resumes(moto_server: MotoServer, tmp_path: Path, cache_hom
 
     resumed = run_leakhunt(arguments, env)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.splitlines()[-2] == "8 migrated, 1 skipped, 4 unchanged (account 123456789012, region eu-west-1)"
+    assert resumed.stdout.splitlines()[-2] == "7 migrated, 1 skipped, 1 stored, 4 unchanged (account 123456789012, region eu-west-1)"
 
     resumed_files = python_sources(project.root)
     reference_files = python_sources(reference)
