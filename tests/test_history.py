@@ -313,10 +313,11 @@ def test_history_since_reports_copy_of_older_secret_at_new_path(repo: GitRepo, r
 
 def test_history_notices_blob_missing_from_damaged_repository(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     base = repo.commit("base", {"README.md": "# app\n"})
-    repo.commit("add", {"settings.py": f"TOKEN = '{github_token(rng)}'\n"})
+    added = repo.commit("add", {"settings.py": f"TOKEN = '{github_token(rng)}'\n"})
     blob = repo.git("rev-parse", "HEAD:settings.py")
     (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
-    notice = "skipped 1 blob(s) missing from the repository (the repository may be damaged)"
+    notice = ("skipped 1 blob(s) missing from the repository (the repository may be damaged): "
+              f"settings.py (added in {added[:12]})")
 
     every = leakhunt("scan", str(repo.path), "--git")
     branch = leakhunt("scan", str(repo.path), "--git", "--branch", "main")

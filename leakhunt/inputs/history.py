@@ -11,6 +11,7 @@ gives the commit, author and path that introduced each blob with a finding.
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import tempfile
 import time
@@ -41,6 +42,9 @@ from leakhunt.scan import ProgressCallback, ScanResult, ScanSettings, to_finding
 # Sizes are unknown when ids come from `rev-list`; this estimate only decides batch and pool use.
 ESTIMATED_BLOB_BYTES = 8 * 1024
 MISSING_LIST_BLOCK_BYTES = 1024 * 1024
+MISSING_LINE = re.compile(rb"\n\?([0-9a-f]{40,64})(?=\n)")
+# A notice about missing blobs names the first paths of this many of them.
+MISSING_NAMED = 3
 GITLINKS_LISTED = 10
 
 
@@ -67,8 +71,9 @@ def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = H
             by_log = options.since and not repository.is_partial_clone
             batches = enumeration.introduced(history_log) if by_log else enumeration.batches()
             outcome = scan_blobs(batches, repository.git_dir, settings, progress)
-            index = history_log.index({found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives})
-            missing = enumeration.missing_blobs()
+            missing = enumeration.missing_blobs() + [oid for oid, why in outcome.skipped if why == MISSING]
+            wanted = {found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives}
+            index = history_log.index(wanted | set(missing[:MISSING_NAMED]))
         finally:
             enumeration.close()
 
@@ -102,7 +107,7 @@ class BlobEnumeration:
         self.revisions = list(revisions)
         self.max_size = max_size
         self.oversize = 0
-        self.missing = 0
+        self.missing: list[str] = []
         self.missing_check: MissingBlobCheck | None = None
 
     def batches(self) -> Iterator[BlobBatch]:
@@ -119,10 +124,10 @@ class BlobEnumeration:
         if self.missing_check is not None:
             self.missing_check.close()
 
-    def missing_blobs(self) -> int:
-        """Return how many blobs the selected commits reach that the repository lacks."""
+    def missing_blobs(self) -> list[str]:
+        """Return the ids of the blobs that the selected commits reach but the repository lacks."""
         if self.missing_check is not None:
-            self.missing += self.missing_check.count()
+            self.missing += self.missing_check.blob_ids()
             self.missing_check = None
         return self.missing
 
@@ -151,7 +156,7 @@ class BlobEnumeration:
             if separator:
                 yield oid.decode("ascii"), ESTIMATED_BLOB_BYTES
             elif oid.startswith(b"?"):
-                self.missing += 1
+                self.missing.append(oid[1:].decode("ascii"))
 
     def stream(self, *arguments: str) -> Iterator[bytes]:
         """Yield the output lines of a git command; a failed command raises `GitError` at the end.
@@ -193,20 +198,25 @@ class MissingBlobCheck:
                               *revisions, "--", pack_windows=True)
         self.process = subprocess.Popen(command, stdout=self.output, stderr=subprocess.DEVNULL, env=git_environment())
 
-    def count(self) -> int:
-        """Wait for the listing and count its missing blobs; a failed listing counts none.
+    def blob_ids(self) -> list[str]:
+        """Wait for the listing and return its missing blob ids; a failed listing lists none.
 
         A broken tree makes the provenance log fail with git's message, so it is not repeated here.
         """
         try:
             if self.process.wait() != 0:
-                return 0
+                return []
             self.output.seek(0)
-            count, previous = 0, b"\n"
+            found: list[str] = []
+            previous = b"\n"
             for block in iter(lambda: self.output.read(MISSING_LIST_BLOCK_BYTES), b""):
-                count += (previous + block).count(b"\n?")
-                previous = block[-1:]
-            return count
+                # A line is `?<id>` or `<id> <path>`; the unfinished last line is carried to the next block.
+                text = previous + block
+                cut = text.rfind(b"\n")
+                found += [oid.decode("ascii") for oid in MISSING_LINE.findall(text, 0, cut + 1)]
+                previous = text[cut:]
+            found += [oid.decode("ascii") for oid in MISSING_LINE.findall(previous + b"\n")]
+            return found
         finally:
             self.output.close()
 
@@ -313,8 +323,20 @@ def earliest_provenance(introductions: list[Introduction], all_commits: bool) ->
                       date=first.date, commits=commits)
 
 
+def missing_examples(missing: list[str], index: LogIndex) -> str:
+    """Name the path and commit that added the first few missing blobs, as `: a.py (abc123), …`."""
+    named = []
+    for oid in missing[:MISSING_NAMED]:
+        introductions = index.introductions.get(oid)
+        if introductions:
+            first = introductions[-1]
+            named.append(f"{first.path} (added in {first.commit[:12]})")
+    more = ", …" if len(missing) > len(named) and named else ""
+    return f": {', '.join(named)}{more}" if named else ""
+
+
 def history_notices(repository: Repository, index: LogIndex, outcome: BlobOutcome, oversize: int,
-                    missing: int, unattributed: int, max_size: int) -> list[str]:
+                    missing: list[str], unattributed: int, max_size: int) -> list[str]:
     notices = []
     if repository.is_shallow:
         notices.append("history is shallow: commits before the shallow boundary are not in this clone and were "
@@ -330,10 +352,10 @@ def history_notices(repository: Repository, index: LogIndex, outcome: BlobOutcom
     binary = outcome.count(BINARY)
     if binary:
         notices.append(f"skipped {binary} binary blob(s)")
-    missing += outcome.count(MISSING)
     if missing:
         cause = "a partial clone has not fetched them" if repository.is_partial_clone else "the repository may be damaged"
-        notices.append(f"skipped {missing} blob(s) missing from the repository ({cause})")
+        notices.append(f"skipped {len(missing)} blob(s) missing from the repository ({cause})"
+                       f"{missing_examples(missing, index)}")
     if unattributed:
         notices.append(f"dropped findings in {unattributed} blob(s) that no scanned commit adds "
                        "(objects that no ref reaches)")
