@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import random
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 from conftest import FIXED_DATE, GitRepo, github_token, init_repo
 from test_archives import zip_bytes
 from test_notebooks import code_cell, notebook
+
+from leakhunt.inputs.history import missing_ids
 
 
 def test_history_finds_removed_secret_with_provenance(repo: GitRepo, rng: random.Random, leakhunt) -> None:
@@ -325,3 +328,11 @@ def test_history_notices_blob_missing_from_damaged_repository(repo: GitRepo, rng
 
     for result in (every, branch, since):
         assert (result.status, result.findings, result.report["notices"]) == (0, [], [notice])
+
+
+def test_missing_ids_found_across_block_boundaries() -> None:
+    first, second = "1" * 40, "2" * 40
+    listing = f"?{first}\n{'a' * 40} docs/readme.md\n?{second}".encode()
+
+    for block_bytes in (1, 7, 41, 1024):
+        assert missing_ids(io.BytesIO(listing), block_bytes) == [first, second]

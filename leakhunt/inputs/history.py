@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -207,16 +208,7 @@ class MissingBlobCheck:
             if self.process.wait() != 0:
                 return []
             self.output.seek(0)
-            found: list[str] = []
-            previous = b"\n"
-            for block in iter(lambda: self.output.read(MISSING_LIST_BLOCK_BYTES), b""):
-                # A line is `?<id>` or `<id> <path>`; the unfinished last line is carried to the next block.
-                text = previous + block
-                cut = text.rfind(b"\n")
-                found += [oid.decode("ascii") for oid in MISSING_LINE.findall(text, 0, cut + 1)]
-                previous = text[cut:]
-            found += [oid.decode("ascii") for oid in MISSING_LINE.findall(previous + b"\n")]
-            return found
+            return missing_ids(self.output)
         finally:
             self.output.close()
 
@@ -225,6 +217,19 @@ class MissingBlobCheck:
             self.process.kill()
             self.process.wait()
         self.output.close()
+
+
+def missing_ids(listing: BinaryIO, block_bytes: int = MISSING_LIST_BLOCK_BYTES) -> list[str]:
+    """Return the ids of the `?<id>` lines of a `rev-list --missing=print` listing, read in blocks."""
+    found: list[str] = []
+    previous = b"\n"
+    for block in iter(lambda: listing.read(block_bytes), b""):
+        # Other lines are `<id> <path>`; the unfinished last line is carried to the next block.
+        text = previous + block
+        cut = text.rfind(b"\n")
+        found += [oid.decode("ascii") for oid in MISSING_LINE.findall(text, 0, cut + 1)]
+        previous = text[cut:]
+    return found + [oid.decode("ascii") for oid in MISSING_LINE.findall(previous + b"\n")]
 
 
 def archive_paths(outcome: BlobOutcome, index: LogIndex, settings: ScanSettings) -> list[tuple[str, str]]:
