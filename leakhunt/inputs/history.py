@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from leakhunt.errors import GitError
 from leakhunt.findings import Finding, Provenance
