@@ -15,6 +15,7 @@ from pathlib import Path
 
 from leakhunt.errors import MigrationError
 from leakhunt.findings import Finding
+from leakhunt.migrate.codemods import RewriteTarget
 from leakhunt.migrate.evidence import EvidencePaths, build_evidence, existing_evidence, write_evidence
 from leakhunt.migrate.files import atomic_write, content_hash
 from leakhunt.migrate.helper import HELPER_MARKER, render_helper
@@ -23,7 +24,7 @@ from leakhunt.migrate.options import ApplyOptions
 from leakhunt.migrate.plan import STATE_FOLDER, Location, Plan, PlannedSecret
 from leakhunt.migrate.preflight import Preflight, check_aws, check_offline
 from leakhunt.migrate.resolve import Resolution, resolve
-from leakhunt.migrate.rewrite import automatic, review, review_patch, rewrite
+from leakhunt.migrate.rewrite import automatic, review, review_by_file, review_patch, rewrite
 from leakhunt.migrate.store import SecretStore
 
 log = logging.getLogger(__name__)
@@ -125,9 +126,8 @@ class Migration:
                                 locations=[location_record(location) for location in secret.locations])
             return SecretOutcome(name, "failed", message)
         self.journal.append("done", secret=name, locations=[location_record(location) for location in secret.locations])
-        patches = [patch_path(name, number) for number in
-                   range(1, len(review(self.resolution.targets.get(name, []))) + 1)]
-        message = outcome_message(name, changed, patches)
+        reviewed = review(self.resolution.targets.get(name, []))
+        message = outcome_message(name, changed, len(reviewed), sorted({patch_path(path) for path, _ in reviewed}))
         self.notify(message)
         # A secret whose every location needs review is stored, but no code reads it yet.
         return SecretOutcome(name, "migrated" if changed else "stored", message)
@@ -187,37 +187,44 @@ class Migration:
         return changed
 
     def write_review_patches(self) -> None:
-        """Write a patch for each review-only location of every stored secret.
+        """Write one patch per file for the review-only locations of every stored secret.
 
         Patches are made after all rewrites of the run, against the files as they are now,
         so a later rewrite of the same file cannot make them stale. A patch that exists with
         the same content is left alone.
         """
-        # NOTE: each review location gets a patch of its own against the same file, so after
-        # one is applied, another patch of that file no longer applies; docs/migration.md says so.
-        for secret in self.plan.secrets:
-            stored = self.journal.last("stored", secret.name)
-            if stored is None or not self.journal.has("verified", secret.name, version_id=stored["version_id"]):
-                continue
+        stored = [secret for secret in self.plan.secrets if self.is_stored(secret.name)]
+        secret_of = {secret.name: secret for secret in stored}
+        entries = [entry for secret in stored for entry in self.resolution.targets.get(secret.name, [])]
+        for path, targets in review_by_file(entries).items():
             try:
-                self.write_secret_patches(secret)
+                self.write_file_patch(path, targets, secret_of)
             except MigrationError as error:
-                self.notify(f"FAILED secret {secret.name}: review patch: {error}")
+                self.notify(f"FAILED review patch for {path}: {error}")
 
-    def write_secret_patches(self, secret: PlannedSecret) -> None:
-        for number, (path, target) in enumerate(review(self.resolution.targets.get(secret.name, [])), start=1):
-            patch = review_patch(self.read(path), path, target, self.plan.helper.module).encode("utf-8", "surrogateescape")
-            relative = patch_path(secret.name, number)
-            if not patch or (self.root / relative).is_file() and (self.root / relative).read_bytes() == patch:
-                continue
+    def is_stored(self, name: str) -> bool:
+        stored = self.journal.last("stored", name)
+        return stored is not None and self.journal.has("verified", name, version_id=stored["version_id"])
+
+    def write_file_patch(self, path: str, targets: Sequence[RewriteTarget],
+                         secret_of: dict[str, PlannedSecret]) -> None:
+        patch_text, covered = review_patch(self.read(path), path, targets, self.plan.helper.module)
+        patch = patch_text.encode("utf-8", "surrogateescape")
+        relative = patch_path(path)
+        if not patch or (self.root / relative).is_file() and (self.root / relative).read_bytes() == patch:
+            return
+        self.write_state_gitignore()
+        # The patch contains the secrets on its removed lines, so only the owner may read it.
+        atomic_write(self.root / relative, patch, new_mode=0o600)
+        places = []
+        for target in covered:
+            secret = secret_of[target.secret_name]
             location = next((found for found in secret.locations_of("review")
                              if found.path == path and found.anchor == target.anchor), None)
             where = f"{path}:{location.line}" if location else path
-            self.write_state_gitignore()
-            # The patch contains the secret on its removed lines, so only the owner may read it.
-            atomic_write(self.root / relative, patch, new_mode=0o600)
             self.journal.append("patch-written", secret=secret.name, patch=relative, location=where)
-            self.notify(f"review patch {relative} for {where}")
+            places.append(where)
+        self.notify(f"review patch {relative} for {', '.join(places)}")
 
     def check_rescan(self) -> None:
         """Scan again and record whether a rewritten file still contains a migrated value.
@@ -265,18 +272,18 @@ class Migration:
             raise MigrationError(f"cannot read {path}: {error.strerror or error}") from error
 
 
-def patch_path(name: str, number: int) -> str:
-    """Return the project-relative path of a secret's review patch, numbered from 1."""
-    return f"{STATE_FOLDER}/{REVIEW_FOLDER}/{name.replace('/', '__')}-{number}.patch"
+def patch_path(path: str) -> str:
+    """Return the project-relative path of the review patch of the file at `path`."""
+    return f"{STATE_FOLDER}/{REVIEW_FOLDER}/{path.replace('/', '__')}.patch"
 
 
-def outcome_message(name: str, changed: Sequence[str], patches: Sequence[str]) -> str:
+def outcome_message(name: str, changed: Sequence[str], reviewed: int, patches: Sequence[str]) -> str:
     """Describe a stored secret: the files rewritten, else only stored, and the patches to review."""
     message = f"migrated {name}: rewrote {', '.join(changed)}" if changed else f"stored {name}"
-    if len(patches) == 1:
+    if reviewed == 1:
         message += f"; 1 location needs review: {patches[0]}"
-    elif patches:
-        message += f"; {len(patches)} locations need review: {', '.join(patches)}"
+    elif reviewed:
+        message += f"; {reviewed} locations need review: {', '.join(patches)}"
     return message
 
 

@@ -37,12 +37,25 @@ def rewrite(source: bytes, path: str, targets: Sequence[RewriteTarget], helper_m
     return result
 
 
-def review_patch(source: bytes, path: str, target: RewriteTarget, helper_module: str) -> str:
-    """Return the patch that would replace one review-only location, or "" when none can be made."""
-    result = rewrite_source(source, path, [target], helper_module, REVIEW_CODEMODS)
+def review_patch(source: bytes, path: str, targets: Sequence[RewriteTarget],
+                 helper_module: str) -> tuple[str, tuple[RewriteTarget, ...]]:
+    """Return one patch that replaces the review-only `targets` of a file, with the targets it covers.
+
+    One patch per file, so applying it never makes another patch of the same file stale.
+    The patch is "" when no target could be replaced.
+    """
+    result = rewrite_source(source, path, targets, helper_module, REVIEW_CODEMODS)
     if not result.rewritten:
-        return ""
-    return unified_diff(path, source, result.source)
+        return "", ()
+    return unified_diff(path, source, result.source), result.rewritten
+
+
+def review_by_file(targets: Iterable[tuple[str, RewriteTarget]]) -> dict[str, list[RewriteTarget]]:
+    """Group the review-only targets by file, in path order."""
+    grouped: dict[str, list[RewriteTarget]] = {}
+    for path, target in sorted(review(targets), key=lambda entry: entry[0]):
+        grouped.setdefault(path, []).append(target)
+    return grouped
 
 
 def preview(plan: Plan, resolution: Resolution, secret_values: Iterable[str]) -> tuple[str, str]:
@@ -60,7 +73,7 @@ def preview(plan: Plan, resolution: Resolution, secret_values: Iterable[str]) ->
             continue
         diffs.append(unified_diff(path, source, result.source))
     patches = []
-    for path, target in review(all_targets):
-        patches.append(review_patch(resolution.sources[path], path, target, plan.helper.module))
+    for path, targets in review_by_file(all_targets).items():
+        patches.append(review_patch(resolution.sources[path], path, targets, plan.helper.module)[0])
     settings = resolution.setting_texts
     return redact_diff("".join(diffs), secret_texts, settings), redact_diff("".join(patches), secret_texts, settings)

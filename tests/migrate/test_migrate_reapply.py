@@ -76,7 +76,7 @@ def test_reapply_keeps_evidence(moto_server: MotoServer, tmp_path: Path, cache_h
     extended = run_leakhunt(apply, env)
     assert extended.returncode == 0, extended.stderr
     assert extended.stdout.splitlines()[0] == ("stored kiosk/clients/fetch/token; 1 location needs review: "
-                                               ".leakhunt/review/kiosk__clients__fetch__token-1.patch")
+                                               ".leakhunt/review/kiosk__clients.py.patch")
     last = evidence_files(root)
     last_json = json.loads(last["migration-evidence.json"])
     assert sorted(secret["name"] for secret in last_json["secrets"]) == [
