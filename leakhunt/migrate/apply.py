@@ -213,6 +213,8 @@ class Migration:
         relative = patch_path(path)
         if not patch or (self.root / relative).is_file() and (self.root / relative).read_bytes() == patch:
             return
+        # The patched code imports the runtime helper, so it must exist before anyone applies it.
+        self.write_helper()
         self.write_state_gitignore()
         # The patch contains the secrets on its removed lines, so only the owner may read it.
         atomic_write(self.root / relative, patch, new_mode=0o600)
@@ -224,7 +226,7 @@ class Migration:
             where = f"{path}:{location.line}" if location else path
             self.journal.append("patch-written", secret=secret.name, patch=relative, location=where)
             places.append(where)
-        self.notify(f"review patch {relative} for {', '.join(places)}")
+        self.notify(f"review patch {relative} for {', '.join(sorted(places, key=line_order))}")
 
     def check_rescan(self) -> None:
         """Scan again and record whether a rewritten file still contains a migrated value.
@@ -270,6 +272,12 @@ class Migration:
             return (self.root / path).read_bytes()
         except OSError as error:
             raise MigrationError(f"cannot read {path}: {error.strerror or error}") from error
+
+
+def line_order(place: str) -> tuple[str, int]:
+    """Sort `path:line` places by path, then by line number."""
+    path, _, line = place.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (place, 0)
 
 
 def patch_path(path: str) -> str:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 EVIDENCE_JSON = "migration-evidence.json"
 EVIDENCE_MARKDOWN = "migration-evidence.md"
 NOT_MIGRATED_MARK = ": NOT MIGRATED, "
+STORED_ONLY = "stored; the code still holds the value (see the manual steps)"
 HISTORY_REMINDER = (
     "Every migrated value is still in the git history and in every clone, fork and backup of the "
     "repository. Treat each one as exposed: rotate or revoke it at its issuer, then let Secrets Manager "
@@ -87,7 +88,7 @@ def secret_evidence(plan: Plan, journal: Journal, stored: dict[str, Any]) -> dic
         "stored": stored["time"],
         "verified": journal.has("verified", name, version_id=stored["version_id"]),
         "rotation": rotation_evidence(rotation),
-        "status": "migrated" if done else "in progress",
+        "status": secret_status(done, journal.of("file-written", name)),
         "locations": done["locations"] if done else [],
         "files_changed": sorted({record["path"] for record in journal.of("file-written", name)}),
         "review_patches": sorted({record["patch"] for record in journal.of("patch-written", name)}),
@@ -117,6 +118,13 @@ def not_migrated(journal: Journal) -> list[dict[str, Any]]:
 
 def where(location: dict[str, Any]) -> str:
     return f"{location['path']}:{location['line']}"
+
+
+def secret_status(done: dict[str, Any] | None, written: list[dict[str, Any]]) -> str:
+    """Return `migrated` when code now reads the secret, `stored` when code still holds the value."""
+    if done is None:
+        return "in progress"
+    return "migrated" if written else STORED_ONLY
 
 
 def rotation_evidence(record: dict[str, Any] | None) -> dict[str, Any]:
@@ -189,9 +197,14 @@ def manual_steps(plan: Plan, journal: Journal) -> list[str]:
     return steps
 
 
-def iam_policy(secrets: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Return a policy that lets the application read exactly these secrets and nothing else."""
+def iam_policy(secrets: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return a policy that lets the application read exactly these secrets and nothing else.
+
+    Without secrets there is nothing to grant, and IAM takes no statement with no resource.
+    """
     secrets = list(secrets)
+    if not secrets:
+        return None
     statements: list[dict[str, Any]] = [{
         "Sid": "ReadMigratedSecrets",
         "Effect": "Allow",
@@ -229,8 +242,11 @@ def render_markdown(evidence: dict[str, Any]) -> str:
     lines += files_section(evidence)
     lines += ["", "## Manual steps", ""]
     lines += [f"- {step}" for step in evidence["manual_steps"]]
-    lines += ["", "## IAM policy for the application role", "", "```json",
-              json.dumps(evidence["iam_policy"], indent=2), "```", ""]
+    lines += ["", "## IAM policy for the application role", ""]
+    if evidence["iam_policy"] is None:
+        lines += ["None: no secret was stored, so the application needs no access yet.", ""]
+    else:
+        lines += ["```json", json.dumps(evidence["iam_policy"], indent=2), "```", ""]
     return "\n".join(lines)
 
 
@@ -245,8 +261,11 @@ def findings_section(evidence: dict[str, Any]) -> list[str]:
 
 def status_line(evidence: dict[str, Any]) -> str:
     migrated = sum(1 for secret in evidence["secrets"] if secret["status"] == "migrated")
+    stored = sum(1 for secret in evidence["secrets"] if secret["status"] == STORED_ONLY)
     failed = len(evidence.get("not_migrated", []))
     line = f"{migrated} secret(s) migrated"
+    if stored:
+        line += f"; {stored} stored whose values the code still holds until the manual steps are done"
     if failed:
         line += f"; **{failed} NOT migrated: their values are still in the source code**"
     return line
@@ -265,6 +284,8 @@ def not_migrated_section(evidence: dict[str, Any]) -> list[str]:
 
 def secrets_section(evidence: dict[str, Any]) -> list[str]:
     lines = ["", "## Secrets created", ""]
+    if not evidence["secrets"]:
+        lines += ["None.", ""]
     for secret in evidence["secrets"]:
         rotation = secret["rotation"]
         rotation_text = (f"every {describe_rules(rotation['rules'])} by {rotation['lambda_arn']}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,7 @@ def test_evidence_written_when_every_secret_fails(aws_env: MotoServer, tmp_path:
     assert out.splitlines()[-2].startswith("1 failed")
     evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
     assert ([entry["name"] for entry in evidence["not_migrated"]], evidence["secrets"]) == (["allfail/settings/ONLY"], [])
+    assert evidence["iam_policy"] is None
 
 
 def test_changed_file_refused(aws_env: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,3 +240,26 @@ def test_names_of_migrated_secrets_give_no_warning(aws_env: MotoServer, tmp_path
 
     assert replanned.err == ""
     assert replanned.out.splitlines()[-1] == "Nothing to migrate: no secret remains in the code that --apply could store."
+
+
+def test_review_only_secret_gets_runtime_helper_and_stored_status(aws_env: MotoServer, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    token = github_token()
+    root = write_project(tmp_path / "revonly", {
+        "leakhunt.toml": '[migrate]\nprefix = "revonly"\n',
+        "client.py": f'def fetch(token="{token}"):\n    return token\n',
+    })
+
+    status, out, _ = plan_and_apply(root, capsys)
+    assert (status, out.splitlines()[-2]) == (0, "1 stored (account 123456789012, region eu-central-1)")
+    subprocess.run(["git", "apply", ".leakhunt/review/client.py.patch"], cwd=root, check=True)
+    fetched = subprocess.run([sys.executable, "-c", "import client; print(client.fetch())"], cwd=root,
+                             env=aws_env.env(AWS_DEFAULT_REGION=REGION), capture_output=True, text=True, check=False)
+
+    assert (fetched.returncode, fetched.stdout) == (0, f"{token}\n"), fetched.stderr
+    evidence = json.loads((root / ".leakhunt" / "migration-evidence.json").read_text())
+    assert [secret["status"] for secret in evidence["secrets"]] == [
+        "stored; the code still holds the value (see the manual steps)"]
+    markdown = (root / ".leakhunt" / "migration-evidence.md").read_text()
+    assert ("- Status: 0 secret(s) migrated; 1 stored whose values the code still holds until the manual steps "
+            "are done") in markdown.splitlines()
