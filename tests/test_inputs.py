@@ -117,6 +117,21 @@ def test_link_named_as_target_is_read(leakhunt, tmp_path, rng):
     assert finding_rows(file_report) == [("settings.py", 2, 10, "github-pat-classic", token)]
     assert finding_rows(folder_report) == [("settings.py", 2, 10, "github-pat-classic", token)]
     assert file_report["skipped"] == []
+    assert file_report["target"] == str(tmp_path / "link.py")
+
+
+def test_link_target_that_reaches_nothing_is_an_error(leakhunt, tmp_path):
+    os.symlink("missing.py", tmp_path / "dangling.py")
+    os.symlink("loop-b", tmp_path / "loop-a")
+    os.symlink("loop-a", tmp_path / "loop-b")
+
+    dangling = leakhunt("scan", tmp_path / "dangling.py")
+    loop = leakhunt("scan", tmp_path / "loop-a")
+
+    assert (dangling.returncode, dangling.stderr) == (
+        2, f"leakhunt: error: scan target is a symbolic link to nothing: {tmp_path / 'dangling.py'}\n")
+    assert (loop.returncode, loop.stderr) == (
+        2, f"leakhunt: error: cannot reach scan target {tmp_path / 'loop-a'}: Too many levels of symbolic links\n")
 
 
 def test_unreadable_file_skipped(leakhunt, tmp_path, rng):

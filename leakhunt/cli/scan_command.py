@@ -81,9 +81,8 @@ def parse_number(text: str, kind: type[int | float], description: str) -> Any:
 
 
 def settings_from_args(args: argparse.Namespace) -> ScanSettings:
-    root = Path(args.path)
-    if not root.exists() and not root.is_symlink():
-        raise LeakhuntError(f"scan target not found: {args.path}")
+    check_target(args.path)
+    root = scan_root(args)
     config_path = args.config if args.config else find_config(root)
     return build_settings(load_config(config_path), jobs=args.jobs, max_file_size_mb=args.max_file_size,
                           min_confidence=args.min_confidence)
@@ -92,8 +91,7 @@ def settings_from_args(args: argparse.Namespace) -> ScanSettings:
 def run(args: argparse.Namespace) -> int:
     from leakhunt.baseline import load_baseline, load_ignore_file, own_file_patterns, with_excludes
 
-    args.path = linked_file_target(args.path)
-    root = Path(args.path)
+    root = scan_root(args)
     settings = settings_from_args(args)
     ignore = load_ignore_file(root)
     baseline = load_baseline(args.baseline) if args.baseline else None
@@ -107,18 +105,32 @@ def run(args: argparse.Namespace) -> int:
     return args.exit_code if result.findings else 0
 
 
-def linked_file_target(path: str) -> str:
-    """Return the file that a target given as a symbolic link points to, else `path` itself.
+def check_target(path: str) -> None:
+    """Raise `LeakhuntError` for a target that does not exist or that a link cannot reach."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise LeakhuntError(f"scan target is a symbolic link to nothing: {path}") from None
+        raise LeakhuntError(f"scan target not found: {path}") from None
+    except OSError as error:
+        raise LeakhuntError(f"cannot reach scan target {path}: {error.strerror or error}") from None
 
-    The configuration and ignore file are then those beside the file that contains the secrets.
+
+def scan_root(args: argparse.Namespace) -> Path:
+    """Return the target to scan: the file that a target given as a symbolic link points to,
+    else the target itself.
+
+    The configuration and ignore file are then those beside the file that contains the
+    secrets; reports still name the target as given.
     """
-    if os.path.islink(path) and os.path.isfile(path):
-        return os.path.realpath(path)
-    return path
+    if os.path.islink(args.path) and os.path.isfile(args.path):
+        return Path(os.path.realpath(args.path))
+    return Path(args.path)
 
 
 def collect(args: argparse.Namespace, settings: ScanSettings, progress: Progress) -> ScanResult:
-    root = Path(args.path)
+    root = scan_root(args)
     if args.git:
         from leakhunt.inputs.history import HistoryOptions, scan_history
 
