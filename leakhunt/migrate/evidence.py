@@ -374,12 +374,19 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     # The journal keeps every earlier attempt, so `not_migrated` is already complete and current.
     merged["files_changed"] = union(previous.get("files_changed", []), evidence["files_changed"])
     steps = [step for step in evidence["manual_steps"] if step != HISTORY_REMINDER]
-    # Steps about failed secrets are rebuilt from the journal, so earlier ones may be settled.
+    # Steps about failed secrets are rebuilt from the journal, so earlier ones may be settled,
+    # and a step of this run replaces an earlier step about the same place or secret.
+    replaced = {step_subject(step) for step in steps}
     earlier = [step for step in previous.get("manual_steps", [])
-               if step != HISTORY_REMINDER and NOT_MIGRATED_MARK not in step]
+               if step != HISTORY_REMINDER and NOT_MIGRATED_MARK not in step and step_subject(step) not in replaced]
     merged["manual_steps"] = [*union(earlier, steps), HISTORY_REMINDER]
     merged["iam_policy"] = iam_policy(merged["secrets"])
     return merged
+
+
+def step_subject(step: str) -> str:
+    """Return what a manual step is about: the `path:line` or secret name before its first `: `."""
+    return step.split(": ", 1)[0]
 
 
 def union(earlier: list[Any], later: list[Any]) -> list[Any]:
