@@ -286,7 +286,7 @@ class PlanBuilder:
                 anchor=(label,), rule_id=finding.rule_id, fingerprint=finding.fingerprint,
                 reason="not Python source: replace the value with a reference to the secret by hand",
             )
-            default_name = "/".join([self.prefix, naming.sanitize_part(path), naming.sanitize_part(label)])
+            default_name = naming.secret_name(self.prefix, path, (label,), self.repository)
             entries.append(Entry(location, default_name, finding.secret, secret=True))
         return entries
 

@@ -189,3 +189,15 @@ def test_connect_function_name_not_repeated(tmp_path: Path, capsys: pytest.Captu
     plan, _ = plan_of(root, capsys, monkeypatch, cache)
     assert [(secret["name"], secret["keys"]) for secret in plan["secrets"]] == [
         ("svc/db/connect", ["dbname", "host", "password", "user"])]
+
+
+def test_non_python_files_are_named_like_modules(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    root = write_project(tmp_path / "counts", {
+        "counts/.env": f"GH={github_token()}\n",
+        "deploy/prod.yaml": f"slack_token: {github_token()}\n",
+    })
+
+    plan, _ = plan_of(root, capsys, monkeypatch, cache)
+
+    assert sorted(secret["name"] for secret in plan["secrets"]) == ["counts/.env/GH", "counts/deploy/prod.yaml/slack_token"]
