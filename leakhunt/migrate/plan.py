@@ -267,8 +267,11 @@ class PlanBuilder:
             # The secret starts after the literal's opening quote, so compare by line and span.
             finding = next((candidate for (line, column), candidate in secrets_at.items()
                             if member.contains((line, column))), None)
+            # Like a finding of `leakhunt scan`, a location names the first character of the value.
+            delimiter = len(member.literal.prefix) + len(member.literal.quote)
+            line, column = (finding.line, finding.column) if finding else (member.start[0], member.start[1] + 1 + delimiter)
             location = Location(
-                path=path, line=member.start[0], column=member.start[1] + 1, kind=member.kind,
+                path=path, line=line, column=column, kind=member.kind,
                 disposition="automatic", anchor=member.anchor, site_kind=member.kind, key=member.group.key,
                 rule_id=finding.rule_id if finding else None, fingerprint=finding.fingerprint if finding else None,
             )

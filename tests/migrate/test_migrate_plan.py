@@ -79,8 +79,9 @@ def test_connection_settings_form_one_secret(tmp_path: Path, capsys: pytest.Capt
     [secret] = plan["secrets"]
     assert secret["name"] == "site/settings/DATABASES/default"
     assert secret["keys"] == ["HOST", "NAME", "PASSWORD", "USER"]
-    assert [(item["line"], item["key"], item["rule_id"]) for item in secret["locations"]] == [
-        (3, "NAME", None), (4, "USER", None), (5, "PASSWORD", "sample-password-assignment"), (6, "HOST", None)]
+    assert [(item["line"], item["column"], item["key"], item["rule_id"]) for item in secret["locations"]] == [
+        (3, 18, "NAME", None), (4, 18, "USER", None), (5, 22, "PASSWORD", "sample-password-assignment"),
+        (6, 18, "HOST", None)]
     assert secret_password not in output
     assert secret_password not in json.dumps(plan)
 
