@@ -241,13 +241,30 @@ def scan_text(matcher: Matcher, data: bytes, provenance: Provenance, budget: Dec
     """Scan a text blob as it is and then its encoded segments, returning matches by provenance.
 
     A generic rule's match on encoded text is dropped when a format rule found a secret in the
-    decoded text, because that secret is the more exact finding for the same bytes.
+    decoded text, because that secret is the more exact finding for the same bytes. A generic
+    rule's match in decoded text is dropped when a rule already reported the encoded text.
     """
     plain = matcher.scan(data)
     decoded = scan_encoded(matcher, data, provenance, plain, budget)
     plain = drop_superseded(plain, decoded, matcher)
+    decoded = drop_repeated(decoded, plain, matcher)
     groups: list[MatchGroup] = [(provenance, plain)] if plain else []
     return groups + decoded
+
+
+def drop_repeated(decoded: list[MatchGroup], plain: Sequence[Match], matcher: Matcher) -> list[MatchGroup]:
+    """Return `decoded` without the generic matches on encoded text that a plain match covers."""
+    if not plain:
+        return decoded
+    by_id = matcher.ruleset.by_id
+    spans = [(match.start, match.end) for match in plain]
+    kept = []
+    for provenance, matches in decoded:
+        remaining = [match for match in matches if not (by_id[match.rule_id].generic and any(
+            start <= match.start and match.end <= end for start, end in spans))]
+        if remaining:
+            kept.append((provenance, remaining))
+    return kept
 
 
 def drop_superseded(plain: list[Match], decoded: Sequence[MatchGroup], matcher: Matcher) -> list[Match]:

@@ -46,6 +46,18 @@ def test_kubernetes_secret_data_value(leakhunt, tmp_path, rng):
     assert decoded_rows(report) == [("secret.yaml", 8, 10, "github-pat-classic", token, "base64")]
 
 
+def test_kubernetes_secret_password_reported_once(leakhunt, tmp_path):
+    password = "S3cr3t!Passw0rd-2024"
+    encoded = b64(password)
+    (tmp_path / "secret.yaml").write_text(
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: {encoded}\n")
+
+    run, report = leakhunt.scan_json(tmp_path)
+
+    assert run.returncode == 1
+    assert decoded_rows(report) == [("secret.yaml", 6, 13, "kubernetes-secret-data", encoded, None)]
+
+
 def test_decoded_finding_is_redacted(leakhunt, tmp_path, rng):
     token = github_token(rng)
     (tmp_path / "secret.yaml").write_text(f"kind: Secret\ndata:\n  token: {b64(token)}\n")
