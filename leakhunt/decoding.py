@@ -42,7 +42,7 @@ from leakhunt.encoded_spans import (
 from leakhunt.findings import Provenance
 from leakhunt.cache import default_cache_dir, read_entry, write_entry
 from leakhunt.matcher import Match, Matcher, is_allowed
-from leakhunt.rules import Rule, Ruleset
+from leakhunt.rules import CONFIDENCES, Rule, Ruleset
 
 log = logging.getLogger(__name__)
 
@@ -253,15 +253,20 @@ def scan_text(matcher: Matcher, data: bytes, provenance: Provenance, budget: Dec
 
 
 def drop_repeated(decoded: list[MatchGroup], plain: Sequence[Match], matcher: Matcher) -> list[MatchGroup]:
-    """Return `decoded` without the generic matches on encoded text that a plain match covers."""
+    """Return `decoded` without the generic matches on encoded text that a plain match of at
+    least the same confidence covers."""
     if not plain:
         return decoded
     by_id = matcher.ruleset.by_id
-    spans = [(match.start, match.end) for match in plain]
+
+    def covered(match: Match) -> bool:
+        rank = CONFIDENCES.index(match.confidence)
+        return any(other.start <= match.start and match.end <= other.end and CONFIDENCES.index(other.confidence) >= rank
+                   for other in plain)
+
     kept = []
     for provenance, matches in decoded:
-        remaining = [match for match in matches if not (by_id[match.rule_id].generic and any(
-            start <= match.start and match.end <= end for start, end in spans))]
+        remaining = [match for match in matches if not (by_id[match.rule_id].generic and covered(match))]
         if remaining:
             kept.append((provenance, remaining))
     return kept
