@@ -218,6 +218,15 @@ CASES: dict[str, tuple[str, list[tuple[int, str, str]]]] = {
         (f"GET /v2/orders HTTP/1.1\nHost: api.corp.example\nAuthorization: Basic {BASIC_CREDENTIALS}\n"),
         [(3, "http-basic-authorization", BASIC_CREDENTIALS)],
     ),
+    "requests/items.http": (
+        (f"GET /v1/items HTTP/1.1\nHost: api.corp.example\nX-Inventory-ApiKey: {TOKEN_28}\n"
+         "X-RateLimit-Remaining: 4999\n"),
+        [(3, "http-api-key-header", TOKEN_28)],
+    ),
+    "web/search.js": (
+        f"docsearch({{\n  apiKey: '{TOKEN_32B}',\n  indexName: 'docs',\n}});\n",
+        [(2, "generic-secret", TOKEN_32B)],
+    ),
     "deploy/db-secret.yaml": (
         (
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db\ntype: Opaque\ndata:\n"
