@@ -264,12 +264,12 @@ def drop_repeated(decoded: list[MatchGroup], plain: Sequence[Match], matcher: Ma
         return any(other.start <= match.start and match.end <= other.end and CONFIDENCES.index(other.confidence) >= rank
                    for other in plain)
 
-    kept = []
+    remaining_groups = []
     for provenance, matches in decoded:
         remaining = [match for match in matches if not (by_id[match.rule_id].generic and covered(match))]
         if remaining:
-            kept.append((provenance, remaining))
-    return kept
+            remaining_groups.append((provenance, remaining))
+    return remaining_groups
 
 
 def drop_superseded(plain: list[Match], decoded: Sequence[MatchGroup], matcher: Matcher) -> list[Match]:

@@ -147,8 +147,8 @@ REPEATED_GROUP_COUNT = 3
 # Sample credentials printed in vendor documentation, which copies of the docs carry verbatim.
 # The nuget.config reference shows the first two as clear-text package source passwords. The
 # AWS IAM API reference shows the next three in its ChangePassword and CreateLoginProfile
-# examples, and the DataSync reference the SAS signature (percent-decoded here, as secrets are
-# compared after percent-decoding); botocore installs ship both.
+# examples, and the DataSync reference shows the SAS signature, which botocore installs ship.
+# The signature is stored percent-decoded, because secrets are compared after percent-decoding.
 DOCUMENTED_SAMPLES = frozenset({
     "33f!!lloppa",
     "hal+9ooo_da!sY",

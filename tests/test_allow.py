@@ -46,7 +46,7 @@ def test_allow_with_rule_list_and_reason(tmp_path: Path, rng: random.Random, lea
     assert result.locations() == [("a.py", 3, "github-pat-classic")]
 
 
-def test_allow_with_rule_list_separated_by_comma_and_space(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+def test_allow_list_with_comma_and_space(tmp_path: Path, rng: random.Random, leakhunt) -> None:
     pair = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'"
     (tmp_path / "a.py").write_text(
         f"{pair}  # leakhunt:allow aws-access-key-id, github-pat-classic\n"

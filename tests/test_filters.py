@@ -133,7 +133,7 @@ CASES = [
     # Header credentials keep UUIDs and 16-digit hex.
     ("curl-auth-header", f'curl -H "X-Api-Key: {UUID}" https://api.corp.example', None),
     ("curl-auth-header", 'curl -H "Token: 3fea6af1349166ea" https://api.corp.example', None),
-    # So do names that say API key or API token, as Heroku, Snyk and Opsgenie issue UUID keys.
+    # So do names ending in API key or API token, because Heroku, Snyk and Opsgenie issue UUID keys.
     ("generic-secret", f'api_token = "{UUID}"', None),
     ("generic-secret-quoted-pair", f'token = GetEnvOrDefault("api_token", "{UUID}")', None),
     ("generic-secret", f'headers = {{"X-Api-Key": "{UUID}"}}', None),

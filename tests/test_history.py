@@ -55,7 +55,7 @@ def test_history_merge_resolution_attributed_to_merge(repo: GitRepo, rng: random
     assert result.findings[0]["secret"] == token
 
 
-def test_history_scans_each_blob_once_and_reports_each_path(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_copy_reported_per_path(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     content = f"TOKEN = '{github_token(rng)}'\n"
     first = repo.commit("add", {"a.py": content}, date="2024-01-01T00:00:00+00:00")
     repo.git("checkout", "-q", "-b", "copy")
@@ -68,7 +68,7 @@ def test_history_scans_each_blob_once_and_reports_each_path(repo: GitRepo, rng: 
     assert result.report["stats"]["files_scanned"] == 1
 
 
-def test_history_all_commits_lists_every_commit_that_added_blob(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_all_commits_lists_readditions(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     content = f"TOKEN = '{github_token(rng)}'\n"
     first = repo.commit("add", {"a.py": content}, date="2024-01-01T00:00:00+00:00")
     repo.git("rm", "-q", "a.py")
@@ -294,7 +294,7 @@ def test_history_names_notebook_cell_and_archive_member(repo: GitRepo, rng: rand
     ]
 
 
-def test_history_zip_blob_under_non_archive_name_is_binary(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_zip_under_other_name_binary(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     repo.commit("add", {"assets/blob.bin": zip_bytes({"settings.py": f"TOKEN = '{github_token(rng)}'\n"})})
 
     result = leakhunt("scan", str(repo.path), "--git")
@@ -303,7 +303,7 @@ def test_history_zip_blob_under_non_archive_name_is_binary(repo: GitRepo, rng: r
     assert result.report is not None and result.report["notices"] == ["skipped 1 binary blob(s)"]
 
 
-def test_history_since_reports_copy_of_older_secret_at_new_path(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_since_reports_copy(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     content = f"TOKEN = '{github_token(rng)}'\n"
     boundary = repo.commit("add", {"app.py": content})
     copied = repo.commit("copy", {"app2.py": content})

@@ -32,7 +32,7 @@ MISSING = "missing from the repository"
 BINARY = "binary"
 OVERSIZE = "larger than the size limit"
 
-# Blobs are matched before their paths are known; callers attach the real provenance.
+# Blobs are matched before their paths are known, so callers attach the real provenance.
 UNNAMED_BLOB = Provenance(path="")
 
 

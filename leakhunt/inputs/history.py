@@ -73,8 +73,8 @@ def scan_history(root: Path, settings: ScanSettings, options: HistoryOptions = H
             batches = enumeration.introduced(history_log) if by_log else enumeration.batches()
             outcome = scan_blobs(batches, repository.git_dir, settings, progress)
             missing = enumeration.missing_blobs() + [oid for oid, why in outcome.skipped if why == MISSING]
-            wanted = {found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives}
-            index = history_log.index(wanted | set(missing[:MISSING_NAMED]))
+            looked_up = {found.oid for found in outcome.matches} | {oid for oid, _ in outcome.archives}
+            index = history_log.index(looked_up | set(missing[:MISSING_NAMED]))
         finally:
             enumeration.close()
 
@@ -187,10 +187,10 @@ class BlobEnumeration:
 
 
 class MissingBlobCheck:
-    """Counts, in a background `rev-list`, the blobs that the commits reach but the store lacks.
+    """A background `rev-list` that lists the blobs that the commits reach but the store lacks.
 
-    A blob can be missing from a broken repository or from a partial clone; `--missing=print`
-    lists it without fetching it. The listing goes to a temporary file and is counted in blocks.
+    A blob can be missing from a broken repository or from a partial clone, and
+    `--missing=print` lists it without fetching it. The listing goes to a temporary file.
     """
 
     def __init__(self, git_dir: str, revisions: Sequence[str]) -> None:
@@ -200,7 +200,7 @@ class MissingBlobCheck:
         self.process = subprocess.Popen(command, stdout=self.output, stderr=subprocess.DEVNULL, env=git_environment())
 
     def blob_ids(self) -> list[str]:
-        """Wait for the listing and return its missing blob ids; a failed listing lists none.
+        """Wait for the listing and return its missing blob ids, or none when the listing failed.
 
         A broken tree makes the provenance log fail with git's message, so it is not repeated here.
         """
@@ -224,7 +224,7 @@ def missing_ids(listing: BinaryIO, block_bytes: int = MISSING_LIST_BLOCK_BYTES) 
     found: list[str] = []
     previous = b"\n"
     for block in iter(lambda: listing.read(block_bytes), b""):
-        # Other lines are `<id> <path>`; the unfinished last line is carried to the next block.
+        # Other lines are `<id> <path>`. The unfinished last line is carried to the next block.
         text = previous + block
         cut = text.rfind(b"\n")
         found += [oid.decode("ascii") for oid in MISSING_LINE.findall(text, 0, cut + 1)]
@@ -233,7 +233,7 @@ def missing_ids(listing: BinaryIO, block_bytes: int = MISSING_LIST_BLOCK_BYTES) 
 
 
 def archive_paths(outcome: BlobOutcome, index: LogIndex, settings: ScanSettings) -> list[tuple[str, str]]:
-    """Name each archive blob by the path that first added it; others count as binary blobs.
+    """Name each archive blob by the path that first added it, and count others as binary blobs.
 
     A binary blob is opened as an archive only under an archive name, as in a tree scan.
     """

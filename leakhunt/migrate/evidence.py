@@ -121,7 +121,7 @@ def where(location: dict[str, Any]) -> str:
 
 
 def secret_status(done: dict[str, Any] | None, written: list[dict[str, Any]]) -> str:
-    """Return `migrated` when code now reads the secret, `stored` when code still holds the value."""
+    """Return `migrated` when code now reads the secret, `stored` when the code still contains the value."""
     if done is None:
         return "in progress"
     return "migrated" if written else STORED_ONLY

@@ -242,8 +242,8 @@ def test_names_of_migrated_secrets_give_no_warning(aws_env: MotoServer, tmp_path
     assert replanned.out.splitlines()[-1] == "Nothing to migrate: no secret remains in the code that --apply could store."
 
 
-def test_review_only_secret_gets_runtime_helper_and_stored_status(aws_env: MotoServer, tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_review_only_secret_gets_helper(aws_env: MotoServer, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     token = github_token()
     root = write_project(tmp_path / "revonly", {
         "leakhunt.toml": '[migrate]\nprefix = "revonly"\n',

@@ -9,7 +9,7 @@ def evidence(steps: list[str]) -> dict:
     return {"findings": [], "secrets": [], "files_changed": [], "manual_steps": [*steps, HISTORY_REMINDER]}
 
 
-def test_step_about_the_same_place_replaces_the_earlier_one() -> None:
+def test_merge_replaces_step_for_same_place() -> None:
     earlier = evidence([
         "app/.env:1: move the value to Secrets Manager (run --apply with --upload-non-python to store it as app/env/GH)",
         "app/settings.py:9: review and apply the patch that reads app/settings/DSN (embedded: inside a longer string)",
