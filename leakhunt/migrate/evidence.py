@@ -366,7 +366,8 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     if previous is None:
         return evidence
     merged = dict(evidence)
-    merged["findings"] = sorted(union(previous.get("findings", []), evidence["findings"]),
+    earlier_rows = [row for row in previous.get("findings", []) if not restated(row, evidence["findings"])]
+    merged["findings"] = sorted(union(earlier_rows, evidence["findings"]),
                                 key=lambda row: (row["path"], row["line"], row["column"]))
     names = {secret["name"] for secret in evidence["secrets"]}
     kept = [secret for secret in previous.get("secrets", []) if secret.get("name") not in names]
@@ -382,6 +383,20 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     merged["manual_steps"] = [*union(earlier, steps), HISTORY_REMINDER]
     merged["iam_policy"] = iam_policy(merged["secrets"])
     return merged
+
+
+def restated(row: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
+    """Return True when `rows`, this run's findings, describe the place or secret of an earlier row.
+
+    A row at the same position was planned again, perhaps under a new name, and a row of the
+    same secret, rule and kind in the same file is that secret after a line above it moved.
+    """
+    position = (row.get("path"), row.get("line"), row.get("column"))
+    identity = (row.get("path"), row.get("secret"), row.get("rule_id"), row.get("kind"))
+    return any((other["path"], other["line"], other["column"]) == position
+               or row.get("secret") is not None
+               and (other["path"], other["secret"], other["rule_id"], other["kind"]) == identity
+               for other in rows)
 
 
 def step_subject(step: str) -> str:
