@@ -157,8 +157,8 @@ DOCUMENTED_SAMPLES = frozenset({
     "h]6EszR}vJ*m",
     "aBBKDWQvyuVcTPH9EBp/XTI9E//mq171+ZU178wcwqU=",
 })
-# Oracle's demonstration schema logs in as scott with the password tiger; documentation of
-# SQLAlchemy and many database drivers uses that login, sometimes with a suffix.
+# Oracle's demonstration schema logs in as scott with the password tiger. The documentation of
+# SQLAlchemy and of many database drivers uses that login, sometimes with a suffix.
 DEMO_LOGIN_USER = "scott"
 DEMO_LOGIN_PASSWORD_PREFIX = "tiger"
 CAMEL_CASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")

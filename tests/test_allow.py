@@ -46,36 +46,27 @@ def test_allow_with_rule_list_and_reason(tmp_path: Path, rng: random.Random, lea
     assert result.locations() == [("a.py", 3, "github-pat-classic")]
 
 
-def test_allow_list_with_comma_and_space(tmp_path: Path, rng: random.Random, leakhunt) -> None:
-    pair = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'"
-    (tmp_path / "a.py").write_text(
-        f"{pair}  # leakhunt:allow aws-access-key-id, github-pat-classic\n"
-        f"{pair}  # leakhunt:allow aws-access-key-id github-pat-classic fixtures only\n"
-        f"{pair}  # leakhunt:allow aws-access-key-id because it was revoked\n"
-    )
+# Each comment ends a line with a GitHub token and then an AWS key id. The second item lists
+# the rules still reported on that line.
+ALLOW_COMMENTS = [
+    ("leakhunt:allow aws-access-key-id, github-pat-classic", []),
+    ("leakhunt:allow aws-access-key-id github-pat-classic fixtures only", []),
+    ("leakhunt:allow aws-access-key-id because it was revoked", ["github-pat-classic"]),
+    # A misspelled or wrongly cased id suppresses nothing; a trailing colon is punctuation.
+    ("leakhunt:allow github-pat-clasic", ["github-pat-classic", "aws-access-key-id"]),
+    ("leakhunt:allow GitHub-PAT-classic", ["github-pat-classic", "aws-access-key-id"]),
+    ("leakhunt:allow github-pat-classic: reviewed", ["aws-access-key-id"]),
+]
+
+
+def test_allow_rule_id_lists(tmp_path: Path, rng: random.Random, leakhunt) -> None:
+    lines = [f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'  # {comment}\n" for comment, _ in ALLOW_COMMENTS]
+    (tmp_path / "a.py").write_text("".join(lines))
 
     result = leakhunt("scan", str(tmp_path))
 
-    assert result.locations() == [("a.py", 3, "github-pat-classic")]
-
-
-def test_allow_with_unknown_rule_id_suppresses_nothing(tmp_path: Path, rng: random.Random, leakhunt) -> None:
-    pair = f"A = '{github_token(rng)}'; K = '{aws_key_id(rng)}'"
-    (tmp_path / "a.py").write_text(
-        f"{pair}  # leakhunt:allow github-pat-clasic\n"
-        f"{pair}  # leakhunt:allow GitHub-PAT-classic\n"
-        f"{pair}  # leakhunt:allow github-pat-classic: reviewed\n"
-    )
-
-    result = leakhunt("scan", str(tmp_path))
-
-    assert result.locations() == [
-        ("a.py", 1, "github-pat-classic"),
-        ("a.py", 1, "aws-access-key-id"),
-        ("a.py", 2, "github-pat-classic"),
-        ("a.py", 2, "aws-access-key-id"),
-        ("a.py", 3, "aws-access-key-id"),
-    ]
+    expected = [("a.py", number, rule) for number, (_, rules) in enumerate(ALLOW_COMMENTS, start=1) for rule in rules]
+    assert result.locations() == expected
 
 
 def test_allow_in_staged_blob(repo, rng: random.Random, leakhunt) -> None:

@@ -262,7 +262,7 @@ def test_history_reports_secret_once_across_versions(repo: GitRepo, rng: random.
     assert every.findings[0]["commits"] == [first, second, third]
 
 
-def test_history_decodes_base64_in_removed_kubernetes_secret(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_decodes_removed_secret(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     token = github_token(rng)
     encoded = base64.b64encode(token.encode("ascii")).decode("ascii")
     manifest = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ndata:\n  token: {encoded}\n"
@@ -277,7 +277,7 @@ def test_history_decodes_base64_in_removed_kubernetes_secret(repo: GitRepo, rng:
     assert (finding["secret"], finding["column"], finding["decoded"], finding["commit"]) == (token, 10, "base64", added)
 
 
-def test_history_names_notebook_cell_and_archive_member(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_notebook_and_archive(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     in_cell, in_member = github_token(rng), github_token(rng)
     cells = [code_cell(["import os\n"]), code_cell(["# deploy\n", f"TOKEN = '{in_cell}'\n"])]
     bundle = zip_bytes({"app/settings.py": f"DEBUG = False\nGITHUB_TOKEN = '{in_member}'\n"})
@@ -314,7 +314,7 @@ def test_history_since_reports_copy(repo: GitRepo, rng: random.Random, leakhunt)
     assert result.findings[0]["commit"] == copied
 
 
-def test_history_notices_blob_missing_from_damaged_repository(repo: GitRepo, rng: random.Random, leakhunt) -> None:
+def test_history_missing_blob_notice(repo: GitRepo, rng: random.Random, leakhunt) -> None:
     base = repo.commit("base", {"README.md": "# app\n"})
     added = repo.commit("add", {"settings.py": f"TOKEN = '{github_token(rng)}'\n"})
     blob = repo.git("rev-parse", "HEAD:settings.py")
@@ -330,7 +330,7 @@ def test_history_notices_blob_missing_from_damaged_repository(repo: GitRepo, rng
         assert (result.status, result.findings, result.report["notices"]) == (0, [], [notice])
 
 
-def test_missing_ids_found_across_block_boundaries() -> None:
+def test_missing_ids_across_blocks() -> None:
     first, second = "1" * 40, "2" * 40
     listing = f"?{first}\n{'a' * 40} docs/readme.md\n?{second}".encode()
 

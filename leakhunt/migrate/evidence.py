@@ -375,8 +375,8 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
     # The journal keeps every earlier attempt, so `not_migrated` is already complete and current.
     merged["files_changed"] = union(previous.get("files_changed", []), evidence["files_changed"])
     steps = [step for step in evidence["manual_steps"] if step != HISTORY_REMINDER]
-    # Steps about failed secrets are rebuilt from the journal, so earlier ones may be settled,
-    # and a step of this run replaces an earlier step about the same place or secret.
+    # Steps about failed secrets are rebuilt from the journal. A step of this run replaces an
+    # earlier step about the same place or secret.
     replaced = {step_subject(step) for step in steps}
     earlier = [step for step in previous.get("manual_steps", [])
                if step != HISTORY_REMINDER and NOT_MIGRATED_MARK not in step and step_subject(step) not in replaced]
@@ -386,10 +386,10 @@ def merge_previous(evidence: dict[str, Any], previous: dict[str, Any] | None) ->
 
 
 def restated(row: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
-    """Return True when `rows`, this run's findings, describe the place or secret of an earlier row.
+    """Return True when `rows`, this run's findings, describe the place or secret of `row` again.
 
-    A row at the same position was planned again, perhaps under a new name, and a row of the
-    same secret, rule and kind in the same file is that secret after a line above it moved.
+    That is a row at the same position, perhaps under a new name, or a row of the same secret,
+    rule and kind in the same file, whose line moved.
     """
     position = (row.get("path"), row.get("line"), row.get("column"))
     identity = (row.get("path"), row.get("secret"), row.get("rule_id"), row.get("kind"))

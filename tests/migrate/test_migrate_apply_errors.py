@@ -131,8 +131,8 @@ def test_conflicting_secret_needs_force(aws_env: MotoServer, tmp_path: Path, cap
     assert not any("NOT MIGRATED" in step for step in evidence["manual_steps"])
 
 
-def test_evidence_written_when_every_secret_fails(aws_env: MotoServer, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_evidence_when_all_fail(aws_env: MotoServer, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
     root = small_project(tmp_path / "allfail", "allfail", {"ONLY": github_token()})
     aws_env.client("secretsmanager", REGION).create_secret(Name="allfail/settings/ONLY", SecretString="older")
 
@@ -226,8 +226,8 @@ def test_rotation_rules() -> None:
     check_options(ApplyOptions(rotation=Rotation("arn", schedule="cron(0 4 ? * SUN *)")))
 
 
-def test_names_of_migrated_secrets_give_no_warning(aws_env: MotoServer, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrated_names_not_warned(aws_env: MotoServer, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
     root = write_project(tmp_path / "renamed", {
         "leakhunt.toml": '[migrate]\nprefix = "renamed"\n[migrate.names]\n"renamed/settings/TOKEN" = "renamed/ci-token"\n',
         "settings.py": f'TOKEN = "{github_token()}"\n',
